@@ -1,0 +1,93 @@
+"""The system management APIs and WSO2's internal scope names, seeded as
+API resources so roles can grant them like any other permission."""
+
+from __future__ import annotations
+
+SYSTEM_API_RESOURCES: list[dict] = [
+    {
+        "identifier": "/api/server/v1/organizations",
+        "name": "Organization Management API",
+        "scopes": [
+            ("internal_organization_view", "View organizations"),
+            ("internal_organization_create", "Create organizations"),
+            ("internal_organization_update", "Update organizations"),
+            ("internal_organization_delete", "Delete organizations"),
+        ],
+    },
+    {
+        "identifier": "/api/server/v1/users",
+        "name": "User Management API",
+        "scopes": [
+            ("internal_user_mgt_view", "View users"),
+            ("internal_user_mgt_list", "List users"),
+            ("internal_user_mgt_create", "Create users"),
+            ("internal_user_mgt_update", "Update users"),
+            ("internal_user_mgt_delete", "Delete users"),
+        ],
+    },
+    {
+        "identifier": "/api/server/v1/groups",
+        "name": "Group Management API",
+        "scopes": [
+            ("internal_group_mgt_view", "View groups"),
+            ("internal_group_mgt_create", "Create groups"),
+            ("internal_group_mgt_update", "Update groups"),
+            ("internal_group_mgt_delete", "Delete groups"),
+        ],
+    },
+    {
+        "identifier": "/api/server/v1/roles",
+        "name": "Role Management API",
+        "scopes": [
+            ("internal_role_mgt_view", "View roles"),
+            ("internal_role_mgt_create", "Create roles"),
+            ("internal_role_mgt_update", "Update roles"),
+            ("internal_role_mgt_delete", "Delete roles"),
+        ],
+    },
+    {
+        "identifier": "/api/server/v1/applications",
+        "name": "Application Management API",
+        "scopes": [
+            ("internal_application_mgt_view", "View applications"),
+            ("internal_application_mgt_create", "Create applications"),
+            ("internal_application_mgt_update", "Update applications"),
+            ("internal_application_mgt_delete", "Delete applications"),
+        ],
+    },
+    {
+        "identifier": "/api/server/v1/api-resources",
+        "name": "API Resource Management API",
+        "scopes": [
+            ("internal_api_resource_view", "View API resources"),
+            ("internal_api_resource_create", "Create API resources"),
+            ("internal_api_resource_update", "Update API resources"),
+            ("internal_api_resource_delete", "Delete API resources"),
+        ],
+    },
+    {
+        "identifier": "/api/server/v1/audit-logs",
+        "name": "Audit Log API",
+        "scopes": [("internal_audit_log_view", "View audit logs")],
+    },
+    {
+        "identifier": "/scim2/Me",
+        "name": "SCIM2 Me API",
+        "scopes": [("internal_login", "Log in and manage own account")],
+    },
+]
+# Organization-scoped twins (internal_org_*) used inside sub-organizations.
+for _resource in list(SYSTEM_API_RESOURCES):
+    if _resource["identifier"] in {"/scim2/Me", "/api/server/v1/audit-logs"}:
+        continue
+    SYSTEM_API_RESOURCES.append(
+        {
+            "identifier": "/o" + _resource["identifier"],
+            "name": _resource["name"] + " (organization)",
+            "scopes": [(name.replace("internal_", "internal_org_", 1), label) for name, label in _resource["scopes"]],
+        }
+    )
+
+
+def all_system_scope_names() -> list[str]:
+    return [name for resource in SYSTEM_API_RESOURCES for name, _label in resource["scopes"]]

@@ -1,0 +1,55 @@
+"""Reads of the organization tree."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from apps.orgs.models import Organization
+
+
+def organization_get_root_by_handle(*, handle: str) -> Organization | None:
+    return Organization.objects.filter(handle=handle, parent__isnull=True).first()
+
+
+def organization_get_in_root(*, root: Organization, organization_id: uuid.UUID) -> Organization | None:
+    return Organization.objects.select_related("root").filter(root_id=root.id, id=organization_id).first()
+
+
+def organization_list(
+    *, scope: Organization, recursive: bool = False, include_self: bool = False
+) -> QuerySet[Organization]:
+    """Organizations visible from ``scope``: its children, or its whole subtree."""
+    if recursive:
+        qs = Organization.objects.subtree(scope, include_self=include_self)
+    else:
+        qs = Organization.objects.filter(parent=scope)
+        if include_self:
+            qs = qs | Organization.objects.filter(pk=scope.pk)
+    return qs.annotate(has_children=Exists(Organization.objects.filter(parent=OuterRef("pk"))))
+
+
+def organization_get_visible(*, scope: Organization, organization_id: uuid.UUID | str) -> Organization | None:
+    """An organization in ``scope``'s subtree (itself included), or None."""
+    try:
+        org_id = uuid.UUID(str(organization_id))
+    except ValueError:
+        return None
+    return (
+        Organization.objects.subtree(scope)
+        .select_related("parent", "root")
+        .annotate(has_children=Exists(Organization.objects.filter(parent=OuterRef("pk"))))
+        .filter(pk=org_id)
+        .first()
+    )
+
+
+def organization_ancestors(*, organization: Organization) -> list[Organization]:
+    ids = organization.ancestor_ids()
+    by_id = {o.id: o for o in Organization.objects.filter(id__in=ids)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def organization_handle_available(*, handle: str) -> bool:
+    return not Organization.objects.filter(handle=handle).exists()

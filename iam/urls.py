@@ -1,0 +1,21 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from apps.core import views as core_views
+
+api_v1 = [
+    path("", include("apps.orgs.api.urls")),
+    path("", include("apps.users.api.urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("health", core_views.health, name="health"),
+    path("api/server/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("console/", include("apps.console.urls")),
+    path("myaccount/", include("apps.myaccount.urls")),
+]
+
+handler404 = "apps.core.views.not_found"
+handler500 = "apps.core.views.server_error"
