@@ -48,7 +48,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 schema: install
-	$(PY) manage.py spectacular --file docs/openapi.yaml --validate
+	$(PY) manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn
 
 bench: install
 	bash bench/run.sh
