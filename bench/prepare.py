@@ -1,0 +1,131 @@
+"""Bench fixtures: migrate, collectstatic, bootstrap, seed data and mint credentials.
+
+Run by ``bench/run.sh`` with the bench environment (``DATABASE_URL``,
+``IAM_ENV=production``, ...) already exported. Idempotent, so it also works
+against a database that was not reset. Writes the values that scenarios refer
+to (``{admin_token}``, ...) as JSON to ``--out``.
+
+A scenario that needs new data adds it here and a key to ``fixtures``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_USERS = 200
+BENCH_SUB_ORGANIZATIONS = 20
+BENCH_CLIENT_NAME = "bench-client"
+TOKEN_LIFETIME_SECONDS = 3600
+
+
+def _setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iam.settings")
+    import django
+
+    django.setup()
+
+
+def _seed_users(root: object, count: int) -> int:
+    from apps.users.models import User
+    from apps.users.services import user_create
+
+    bench_users = User.objects.for_org(root).filter(username__startswith="bench-user-")
+    existing = set(bench_users.values_list("username", flat=True))
+    created = 0
+    for i in range(count):
+        username = f"bench-user-{i:04d}"
+        if username in existing:
+            continue
+        # No password: hashing 200 Argon2id passwords would only slow the setup.
+        user_create(
+            actor=None,
+            organization=root,
+            username=username,
+            email=f"{username}@bench.example.org",
+            given_name="Bench",
+            family_name=f"User {i:04d}",
+        )
+        created += 1
+    return created
+
+
+def _seed_sub_organizations(root: object, count: int) -> int:
+    from apps.orgs.models import Organization
+    from apps.orgs.services import organization_create
+
+    existing = set(Organization.objects.filter(parent=root).values_list("name", flat=True))
+    created = 0
+    for i in range(count):
+        name = f"Bench Org {i:03d}"
+        if name in existing:
+            continue
+        organization_create(actor=None, parent=root, name=name, handle=f"bench-org-{i:03d}")
+        created += 1
+    return created
+
+
+def _admin_token(root: object) -> str:
+    from apps.applications.models import Application
+    from apps.applications.services import access_token_issue
+    from apps.applications.system_apis import all_system_scope_names
+    from apps.users.models import User
+
+    admin = User.objects.for_org(root).get(username="admin")
+    application, _ = Application.objects.get_or_create(
+        organization=root,
+        name=BENCH_CLIENT_NAME,
+        defaults={
+            "client_type": Application.CLIENT_CONFIDENTIAL,
+            "authorization_grant_type": Application.GRANT_CLIENT_CREDENTIALS,
+        },
+    )
+    return access_token_issue(
+        application=application, user=admin, scopes=all_system_scope_names(), expires_in=TOKEN_LIFETIME_SECONDS
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", required=True, help="where to write the fixtures JSON")
+    parser.add_argument("--users", type=int, default=BENCH_USERS)
+    parser.add_argument("--organizations", type=int, default=BENCH_SUB_ORGANIZATIONS)
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    _setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from apps.orgs.selectors import organization_get_root_by_handle
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    call_command("iam_bootstrap", stdout=io.StringIO())
+    root = organization_get_root_by_handle(handle=settings.IAM_DEFAULT_ROOT_HANDLE)
+    if root is None:
+        print("prepare: iam_bootstrap did not create the root organization", file=sys.stderr)
+        return 1
+    users = _seed_users(root, args.users)
+    organizations = _seed_sub_organizations(root, args.organizations)
+    fixtures = {"admin_token": _admin_token(root), "root_handle": root.handle}
+
+    out = Path(args.out)
+    out.touch(mode=0o600)
+    out.write_text(json.dumps(fixtures))
+    print(
+        f"prepare: migrated, static collected, bootstrapped, +{users} users, +{organizations} sub-organizations, "
+        f"token minted ({time.monotonic() - started:.1f} s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
