@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -21,6 +21,7 @@ _ID_ATTRS = {"id": "id", "parentId": "parent_id"}
 _DATE_ATTRS = {"created": "created", "lastModified": "last_modified"}
 _TEXT_OPS = {"eq": "iexact", "co": "icontains", "sw": "istartswith", "ew": "iendswith"}
 _ORDER_OPS = {"ge": "gte", "le": "lte", "gt": "gt", "lt": "lt"}
+FILTER_MAX_LENGTH = 2048
 
 
 def _split_and(expression: str) -> list[str]:
@@ -30,6 +31,10 @@ def _split_and(expression: str) -> list[str]:
 def organization_filter(queryset: QuerySet, expression: str | None) -> QuerySet:
     if not expression or not expression.strip():
         return queryset
+    if len(expression) > FILTER_MAX_LENGTH:  # the clause regexes are quadratic on long blank runs
+        raise InvalidInput("ORG-60023", _("The filter is too long."))
+    if "\x00" in expression:  # PostgreSQL cannot compare text with NUL in it
+        raise InvalidInput("ORG-60023", _("Invalid filter: it contains a NUL character."))
     if re.search(r"\s+or\s+|[()]", expression, flags=re.I):
         raise InvalidInput("ORG-60022", _("Only 'and' is supported in organization filters."))
     q = Q()
@@ -52,7 +57,9 @@ def organization_filter(queryset: QuerySet, expression: str | None) -> QuerySet:
         elif attr in _DATE_ATTRS:
             try:
                 moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError as exc:
+                # In UTC up front: a date that leaves datetime's range there is invalid input.
+                moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            except (ValueError, OverflowError) as exc:
                 raise InvalidInput("ORG-60071", _("Invalid date in filter: %(v)s") % {"v": value}) from exc
             lookup = _ORDER_OPS.get(op, "exact" if op == "eq" else None)
             if lookup is None:

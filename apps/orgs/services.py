@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -17,12 +18,18 @@ from apps.orgs.models import HANDLE_VALIDATOR, Organization
 RESERVED_NAMES = {"carbon.super", "super"}
 NAME_MAX = 255
 DESCRIPTION_MAX = 1024
+# NUL and lone UTF-16 surrogates: PostgreSQL (and UTF-8 itself) cannot store them.
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _check_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("ORG-60002", _("Organization name is required."), field="name")
     name = name.strip()
+    if _UNSTORABLE_RE.search(name):
+        raise InvalidInput(
+            "ORG-60001", _("Organization name must not contain NUL or surrogate characters."), field="name"
+        )
     if len(name) > NAME_MAX:
         raise InvalidInput(
             "ORG-60001", _("Organization name must be at most %(n)d characters.") % {"n": NAME_MAX}, field="name"
@@ -35,6 +42,10 @@ def _check_name(name: Any) -> str:
 def _check_description(description: Any) -> str:
     if not isinstance(description, str):
         raise InvalidInput("ORG-60001", _("Description must be a string."), field="description")
+    if _UNSTORABLE_RE.search(description):
+        raise InvalidInput(
+            "ORG-60001", _("Description must not contain NUL or surrogate characters."), field="description"
+        )
     if len(description) > DESCRIPTION_MAX:
         raise InvalidInput(
             "ORG-60001",
@@ -84,6 +95,10 @@ def _check_attributes(attributes: Any) -> dict[str, str]:
             raise InvalidInput("ORG-60004", _("Attribute keys must be unique."), field="attributes")
         if not isinstance(value, str) or not value:
             raise InvalidInput("ORG-60016", _("Attribute values must not be empty."), field="attributes")
+        if _UNSTORABLE_RE.search(key) or _UNSTORABLE_RE.search(value):
+            raise InvalidInput(
+                "ORG-60001", _("Attributes must not contain NUL or surrogate characters."), field="attributes"
+            )
         if len(key) > 255 or len(value) > 1024:
             raise InvalidInput("ORG-60001", _("Attribute key or value is too long."), field="attributes")
         result[key] = value

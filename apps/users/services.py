@@ -82,6 +82,20 @@ def _phone(value: Any) -> str:
     return value
 
 
+# NUL and lone UTF-16 surrogates: PostgreSQL (and UTF-8 itself) cannot store them.
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _contains_unstorable_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return _UNSTORABLE_RE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_contains_unstorable_text(k) or _contains_unstorable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_unstorable_text(v) for v in value)
+    return False
+
+
 def _attributes(value: Any) -> dict[str, Any]:
     import json
 
@@ -91,6 +105,10 @@ def _attributes(value: Any) -> dict[str, Any]:
         raise InvalidInput("UMG-60003", _("Custom attributes must be an object with text keys."), field="attributes")
     if len(json.dumps(value)) > _ATTRIBUTES_MAX_JSON:
         raise InvalidInput("UMG-60003", _("Custom attributes are too large."), field="attributes")
+    if _contains_unstorable_text(value):
+        raise InvalidInput(
+            "UMG-60003", _("Custom attributes must not contain NUL or surrogate characters."), field="attributes"
+        )
     return value
 
 
@@ -300,16 +318,19 @@ def user_check_password(*, organization: Any, username: str, password: str) -> U
 # --- groups ----------------------------------------------------------------------
 
 
-def _users_in_org(*, organization: Any, user_ids: Iterable[Any]) -> list[User]:
+def _users_in_org(*, organization: Any, user_ids: Iterable[Any], prefix: str, field: str) -> list[User]:
+    """The users of ``organization`` with these ids; any other id refuses the whole change.
+
+    ``prefix`` and ``field`` name the API (``GRP``/``ROL``) and the body field the ids came in."""
     ids = []
     for raw in user_ids:
         pk = parse_uuid(raw)
         if pk is None:
-            raise InvalidInput("UMG-60003", _("Invalid user id: %(id)s.") % {"id": raw}, field="members")
+            raise InvalidInput(f"{prefix}-60003", _("Invalid user id: %(id)s.") % {"id": raw}, field=field)
         ids.append(pk)
     users = list(User.objects.for_org(organization).filter(pk__in=ids))
     if len(users) != len(set(ids)):
-        raise InvalidInput("UMG-60011", _("One or more users do not exist in this organization."), field="members")
+        raise InvalidInput(f"{prefix}-60011", _("One or more users do not exist in this organization."), field=field)
     return users
 
 
@@ -334,7 +355,7 @@ def group_create(
         name=_group_name(name, organization=organization),
         description=_text(description, field="description", max_length=1024, code="GRP-60003"),
     )
-    members = _users_in_org(organization=organization, user_ids=member_ids)
+    members = _users_in_org(organization=organization, user_ids=member_ids, prefix="GRP", field="members")
     group.save(force_insert=True)
     group.members.set(members)
     audit_record(actor=actor, action="group.create", target_type="group", target_id=group.id, organization=organization)
@@ -351,7 +372,11 @@ def group_update(
         group.name = _group_name(name, organization=group.organization, exclude=group)
     if description is not None:
         group.description = _text(description, field="description", max_length=1024, code="GRP-60003")
-    members = None if member_ids is None else _users_in_org(organization=group.organization, user_ids=member_ids)
+    members = (
+        None
+        if member_ids is None
+        else _users_in_org(organization=group.organization, user_ids=member_ids, prefix="GRP", field="members")
+    )
     group.save()
     if members is not None:
         group.members.set(members)
@@ -424,7 +449,7 @@ def role_create(
 ) -> Role:
     role = Role(organization=organization, name=_role_name(name, organization=organization))
     scopes = _scopes_for_org(organization=organization, scope_names=permissions)
-    users = _users_in_org(organization=organization, user_ids=user_ids)
+    users = _users_in_org(organization=organization, user_ids=user_ids, prefix="ROL", field="users")
     groups = _groups_in_org(organization=organization, group_ids=group_ids)
     role.save(force_insert=True)
     role.permissions.set(scopes)
@@ -450,7 +475,9 @@ def role_update(
     if name is not None:
         role.name = _role_name(name, organization=org, exclude=role)
     scopes = None if permissions is None else _scopes_for_org(organization=org, scope_names=permissions)
-    users = None if user_ids is None else _users_in_org(organization=org, user_ids=user_ids)
+    users = (
+        None if user_ids is None else _users_in_org(organization=org, user_ids=user_ids, prefix="ROL", field="users")
+    )
     groups = None if group_ids is None else _groups_in_org(organization=org, group_ids=group_ids)
     role.save()
     if scopes is not None:

@@ -65,6 +65,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         principal_org = principal.organization
         if token.user_id and not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The account is not active."))
+        if not principal_org.is_active:  # as for passwords: a disabled organization's principals lose access
+            raise exceptions.AuthenticationFailed(_("The organization is disabled."))
         if not _principal_may_act_in(principal_org, request.organization):
             raise exceptions.AuthenticationFailed(_("The access token was not issued for this organization."))
         scopes = frozenset(token.scope.split())

@@ -38,6 +38,23 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
     return [f"{prefix}{detail}"]
 
 
+_MISSING_CODES = frozenset({"required", "null", "blank"})
+
+
+def _codes(detail: Any) -> set[str]:
+    if isinstance(detail, dict):
+        return {code for value in detail.values() for code in _codes(value)}
+    if isinstance(detail, list):
+        return {code for item in detail for code in _codes(item)}
+    return {str(getattr(detail, "code", "invalid"))}
+
+
+def _validation_code(prefix: str, detail: Any) -> str:
+    """``-60002`` (required field missing) when every problem is a missing value, else ``-60001``."""
+    codes = _codes(detail)
+    return f"{prefix}-60002" if codes and codes <= _MISSING_CODES else f"{prefix}-60001"
+
+
 def api_exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response | None:
     view = ctx.get("view")
     prefix = getattr(view, "error_prefix", "API")
@@ -46,9 +63,15 @@ def api_exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response | Non
         status, body = exc.status, error_body(exc.code, exc.message, exc.description)
     elif isinstance(exc, exceptions.ParseError):
         status, body = 400, error_body(f"{prefix}-60001", _("Invalid request body."), str(exc.detail))
+    elif isinstance(exc, RecursionError):
+        # In practice only a request body nested thousands of levels deep gets
+        # here (from the JSON parser); it is the client's input, not our fault.
+        log.warning("API request nested too deeply", exc_info=True)
+        status = 400
+        body = error_body(f"{prefix}-60001", _("Invalid request body."), _("The JSON is nested too deeply."))
     elif isinstance(exc, exceptions.ValidationError):
         status = 400
-        body = error_body(f"{prefix}-60001", _("Invalid request."), "; ".join(_flatten(exc.detail)))
+        body = error_body(_validation_code(prefix, exc.detail), _("Invalid request."), "; ".join(_flatten(exc.detail)))
     elif isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         status = 401
         body = error_body("AUT-60001", _("Authentication required."), str(exc.detail))

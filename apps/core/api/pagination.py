@@ -29,11 +29,23 @@ def parse_int_param(request: Request, name: str, default: int, *, code: str, min
     return value
 
 
+def parse_text_param(request: Request, name: str, *, code: str, max_length: int = 255) -> str:
+    """A free-text query parameter (search, filter), cut to ``max_length``.
+
+    NUL is refused: PostgreSQL cannot compare text containing it."""
+    value = request.query_params.get(name, "")[:max_length]
+    if "\x00" in value:
+        raise InvalidInput(code, _("%(name)s must not contain NUL characters.") % {"name": name})
+    return value
+
+
 def paginate_offset(request: Request, queryset: QuerySet, *, prefix: str) -> tuple[list[Any], dict[str, Any]]:
     limit = min(parse_int_param(request, "limit", DEFAULT_LIMIT, code=f"{prefix}-60059"), MAX_LIMIT)
     offset = parse_int_param(request, "offset", 0, code=f"{prefix}-60059")
     total = queryset.count()
-    items = list(queryset[offset : offset + limit])
+    # Past the end there is nothing to fetch; skipping the query also keeps an
+    # absurd offset from overflowing the database's integer type.
+    items = list(queryset[offset : offset + limit]) if offset < total else []
     links = []
     params = {k: v for k, v in request.query_params.items() if k not in {"limit", "offset"}}
     if offset + limit < total:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -50,8 +52,10 @@ def _encode_cursor(org: Organization) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         created, org_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created), str(org_id)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        moment = datetime.fromisoformat(created)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return moment, str(uuid.UUID(org_id))
+    except (ValueError, TypeError, AttributeError, OverflowError, binascii.Error, json.JSONDecodeError) as exc:
         raise InvalidInput("ORG-60061", _("Invalid pagination cursor.")) from exc
 
 
@@ -105,6 +109,7 @@ class OrganizationListView(OrganizationAPIView):
             OpenApiParameter("recursive", bool, description="Search the whole subtree, not only children."),
         ],
         responses={200: dict},
+        operation_id="listOrganizations",
     )
     def get(self, request: Request) -> Response:
         recursive = request.query_params.get("recursive", "false").lower()
@@ -133,7 +138,10 @@ class OrganizationListView(OrganizationAPIView):
             attributes=[dict(a) for a in data.get("attributes", [])],
         )
         return Response(
-            s.organization_full(org), status=201, headers={"Location": f"/api/server/v1/organizations/{org.id}"}
+            s.organization_full(org),
+            status=201,
+            # reverse() keeps the /t/<root>/o/<org> prefix of this request.
+            headers={"Location": reverse("organization-detail", kwargs={"org_id": org.id})},
         )
 
 

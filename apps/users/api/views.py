@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.applications.models import APIResource
-from apps.core.api.pagination import paginate_offset
+from apps.core.api.pagination import paginate_offset, parse_text_param
 from apps.core.api.serializers import parse
 from apps.core.errors import NotFound
 from apps.users import selectors, services
@@ -35,12 +36,14 @@ class UserListView(APIView):
     error_prefix = "UMG"
     required_scopes = {"GET": ["internal_user_mgt_list"], "POST": ["internal_user_mgt_create"]}
 
-    @extend_schema(parameters=[*LIST_PARAMS, OpenApiParameter("state", str)], responses={200: dict})
+    @extend_schema(
+        parameters=[*LIST_PARAMS, OpenApiParameter("state", str)], responses={200: dict}, operation_id="listUsers"
+    )
     def get(self, request: Request) -> Response:
         qs = selectors.user_list(
             organization=request.organization,
-            search=request.query_params.get("search", "")[:255],
-            state=request.query_params.get("state", "")[:64],
+            search=parse_text_param(request, "search", code="UMG-60003"),
+            state=parse_text_param(request, "state", code="UMG-60003", max_length=64),
         )
         items, meta = paginate_offset(request, qs, prefix="UMG")
         return Response({**meta, "users": [s.user_out(u) for u in items]})
@@ -55,7 +58,9 @@ class UserListView(APIView):
             kind=data.get("kind", "user"),
             **s.user_changes(data),
         )
-        return Response(s.user_out(user), status=201, headers={"Location": f"/api/server/v1/users/{user.id}"})
+        # reverse() keeps the /t/<root>/o/<org> prefix of this request.
+        location = reverse("user-detail", kwargs={"user_id": user.id})
+        return Response(s.user_out(user), status=201, headers={"Location": location})
 
 
 class UserLookupView(APIView):
@@ -118,10 +123,10 @@ class GroupListView(APIView):
     error_prefix = "GRP"
     required_scopes = {"GET": ["internal_group_mgt_view"], "POST": ["internal_group_mgt_create"]}
 
-    @extend_schema(parameters=LIST_PARAMS, responses={200: dict})
+    @extend_schema(parameters=LIST_PARAMS, responses={200: dict}, operation_id="listGroups")
     def get(self, request: Request) -> Response:
         qs = selectors.group_list(
-            organization=request.organization, search=request.query_params.get("search", "")[:255]
+            organization=request.organization, search=parse_text_param(request, "search", code="GRP-60003")
         )
         items, meta = paginate_offset(request, qs, prefix="GRP")
         return Response({**meta, "groups": [s.group_out(g) for g in items]})
@@ -178,9 +183,11 @@ class RoleListView(APIView):
     error_prefix = "ROL"
     required_scopes = {"GET": ["internal_role_mgt_view"], "POST": ["internal_role_mgt_create"]}
 
-    @extend_schema(parameters=LIST_PARAMS, responses={200: dict})
+    @extend_schema(parameters=LIST_PARAMS, responses={200: dict}, operation_id="listRoles")
     def get(self, request: Request) -> Response:
-        qs = selectors.role_list(organization=request.organization, search=request.query_params.get("search", "")[:255])
+        qs = selectors.role_list(
+            organization=request.organization, search=parse_text_param(request, "search", code="ROL-60003")
+        )
         items, meta = paginate_offset(request, qs, prefix="ROL")
         return Response({**meta, "roles": [s.role_out(r) for r in items]})
 
