@@ -247,6 +247,9 @@ def user_set_state(*, actor: Any, user: User, state: str, lock_minutes: int | No
     """Lock, unlock, disable or enable an account."""
     if state not in User.State.values:
         raise InvalidInput("UMG-60003", _("Unknown account state."), field="state")
+    if state != User.State.ACTIVE and getattr(actor, "pk", None) == user.pk:
+        # An administrator locking or disabling themselves is never what was meant.
+        raise InvalidInput("UMG-60010", _("You cannot lock or disable your own account."), field="state")
     user = User.objects.select_for_update().get(pk=user.pk)
     previous = user.state
     user.state = state

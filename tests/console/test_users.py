@@ -163,7 +163,7 @@ def test_unknown_state_action_and_self_lock_are_refused(console: Client, admin_u
     bob.refresh_from_db()
     assert bob.state == User.State.ACTIVE
     response = console.post(f"/console/users/{admin_user.pk}/state/", {"action": "lock"}, follow=True)
-    assert "cannot change the state of your own account" in html(response)
+    assert "You cannot lock or disable your own account." in html(response)
     admin_user.refresh_from_db()
     assert admin_user.state == User.State.ACTIVE
 

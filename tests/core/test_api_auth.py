@@ -247,3 +247,15 @@ def test_unsupported_method_is_refused_in_the_error_shape(admin_api: APIClient) 
 
     assert response.status_code in {403, 405}
     assert set(response.json()) >= {"code", "message", "description", "traceId"}
+
+
+def test_an_admin_cannot_lock_themselves_out_through_the_api(admin_user, basic_auth):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic_auth("admin", "Admin-pass-123"))
+    response = client.put(f"/api/server/v1/users/{admin_user.pk}/state", {"state": "locked"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "UMG-60010"
+    admin_user.refresh_from_db()
+    assert admin_user.state == "active"

@@ -104,9 +104,6 @@ def user_state(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
     form = UserStateForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Unknown account action."))
-    elif user.pk == request.user.pk:
-        # The Console would lock its own operator out; that is never what was meant.
-        messages.error(request, _("You cannot change the state of your own account."))
     else:
         action = form.cleaned_data["action"]
         try:
