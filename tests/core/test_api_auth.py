@@ -17,21 +17,12 @@ from apps.orgs.models import Organization
 from apps.users.models import User
 from apps.users.selectors import user_scope_names
 from apps.users.services import role_create, user_create, user_set_state
+from tests.api_helpers import assert_error
 from tests.conftest import ADMIN_PASSWORD
 
 USERS = "/api/server/v1/users"
 ORGS = "/api/server/v1/organizations"
 PASSWORD = "Str0ng-passw0rd"
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    body = response.json()
-    for key in ("code", "message", "description", "traceId"):
-        assert body.get(key), f"{key} missing in {body}"
-    assert body["code"] == code, body
-    assert body["traceId"] == response["X-Request-ID"]
-    return body
 
 
 def client_with(authorization: str) -> APIClient:

@@ -18,19 +18,11 @@ from apps.orgs.services import organization_create
 from apps.users.models import Group, Role, User
 from apps.users.selectors import user_scope_names
 from apps.users.services import group_create, role_create, user_create
+from tests.api_helpers import assert_error
 
 API = "/api/server/v1"
 PASSWORD = "Str0ng-passw0rd"
 ACME_OPS_PASSWORD = "Acme-0ps-secret"
-
-
-def assert_error(response: Any, status: int, code: str | None = None) -> None:
-    assert response.status_code == status, response.content
-    body = response.json()
-    for key in ("code", "message", "description", "traceId"):
-        assert body.get(key), f"{key} missing in {body}"
-    if code is not None:
-        assert body["code"] == code, body
 
 
 def bearer(token: str) -> APIClient:

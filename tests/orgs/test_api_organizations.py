@@ -13,26 +13,13 @@ from apps.orgs.models import Organization
 from apps.orgs.services import organization_create, organization_update
 from apps.users.models import Group, Role, User
 from apps.users.services import group_create, role_create, user_create
+from tests.api_helpers import assert_error, links_of
 
 ORGS = "/api/server/v1/organizations"
 
 
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    body = response.json()
-    for key in ("code", "message", "description", "traceId"):
-        assert body.get(key), f"{key} missing in {body}"
-    assert body["code"] == code, body
-    assert body["traceId"] == response["X-Request-ID"]
-    return body
-
-
 def sub_orgs_url(org: Organization) -> str:
     return f"/t/root/o/{org.id}{ORGS}"
-
-
-def links_of(response: Any) -> dict[str, str]:
-    return {link["rel"]: link["href"] for link in response.json()["links"]}
 
 
 def names_of(response: Any) -> list[str]:

@@ -13,23 +13,10 @@ from rest_framework.test import APIClient
 from apps.orgs.models import Organization
 from apps.orgs.services import organization_create
 from apps.users.models import User
+from tests.api_helpers import assert_error
 
 ORGS = "/api/server/v1/organizations"
 MISSING = "11111111-2222-3333-4444-555555555555"
-
-
-def assert_error(response: Any, status: int | None = None, code: str | None = None) -> dict[str, Any]:
-    if status is None:
-        assert 400 <= response.status_code < 500, response.content
-    else:
-        assert response.status_code == status, response.content
-    body = response.json()
-    for key in ("code", "message", "description", "traceId"):
-        assert body.get(key), f"{key} missing in {body}"
-    assert body["traceId"] == response["X-Request-ID"]
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def snapshot() -> list[tuple[Any, ...]]:

@@ -12,6 +12,7 @@ from apps.orgs.models import Organization
 from apps.orgs.services import organization_create
 from apps.users.models import Group, Role, User
 from apps.users.services import group_create, role_create, user_create
+from tests.api_helpers import assert_error
 
 USERS = "/api/server/v1/users"
 GROUPS = "/api/server/v1/groups"
@@ -19,20 +20,6 @@ ROLES = "/api/server/v1/roles"
 MISSING = "11111111-2222-3333-4444-555555555555"
 PASSWORD = "Str0ng-passw0rd"
 DEEP = '{"name": "x", "attributes": ' + "[" * 100_000 + "]" * 100_000 + "}"
-
-
-def assert_error(response: Any, status: int | None = None, code: str | None = None) -> dict[str, Any]:
-    if status is None:
-        assert 400 <= response.status_code < 500, response.content
-    else:
-        assert response.status_code == status, response.content
-    body = response.json()
-    for key in ("code", "message", "description", "traceId"):
-        assert body.get(key), f"{key} missing in {body}"
-    assert body["traceId"] == response["X-Request-ID"]
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def snapshot() -> dict[str, Any]:

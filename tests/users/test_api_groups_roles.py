@@ -12,25 +12,12 @@ from rest_framework.test import APIClient
 from apps.orgs.models import Organization
 from apps.users.models import Group, Role, User
 from apps.users.services import group_create, role_create, user_create
+from tests.api_helpers import assert_error, links_of
 
 GROUPS = "/api/server/v1/groups"
 ROLES = "/api/server/v1/roles"
 USERS = "/api/server/v1/users"
 PASSWORD = "Str0ng-passw0rd"
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    body = response.json()
-    for key in ("code", "message", "description", "traceId"):
-        assert body.get(key), f"{key} missing in {body}"
-    assert body["code"] == code, body
-    assert body["traceId"] == response["X-Request-ID"]
-    return body
-
-
-def links_of(response: Any) -> dict[str, str]:
-    return {link["rel"]: link["href"] for link in response.json()["links"]}
 
 
 @pytest.fixture
