@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from apps.console.forms import PasswordSetForm
 
 
 class ProfileForm(forms.Form):
@@ -23,23 +23,12 @@ class ProfileForm(forms.Form):
     )
 
 
-class PasswordChangeForm(forms.Form):
+class PasswordChangeForm(PasswordSetForm):
+    """The Console's new-password pair, plus the current password (self-service)."""
+
     current_password = forms.CharField(
         label=_("Current password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    password = forms.CharField(
-        label=_("New password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
-    confirm = forms.CharField(
-        label=_("Confirm new password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("password") and data.get("confirm") is not None and data["password"] != data.get("confirm"):
-            self.add_error("confirm", _("The two passwords do not match."))
-        return data
+    field_order = ["current_password", "password", "confirm"]
