@@ -8,9 +8,12 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from apps.orgs.models import Organization
 
+_ROOT_BY_HANDLE_SQL = f"SELECT * FROM {Organization._meta.db_table} WHERE handle = %s AND parent_id IS NULL"  # noqa: S608
+
 
 def organization_get_root_by_handle(*, handle: str) -> Organization | None:
-    return Organization.objects.filter(handle=handle, parent__isnull=True).first()
+    """Runs on every request (tenant resolution): a raw query skips ORM compilation."""
+    return next(iter(Organization.objects.raw(_ROOT_BY_HANDLE_SQL, [handle])), None)
 
 
 def organization_get_in_root(*, root: Organization, organization_id: uuid.UUID) -> Organization | None:

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
-from oauth2_provider.models import get_access_token_model
+from oauth2_provider.models import get_access_token_model, get_application_model
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from apps.core.ids import parse_uuid
 from apps.orgs.models import Organization
 from apps.users.models import User
 from apps.users.selectors import user_scope_names
@@ -30,17 +35,31 @@ class Grant:
     """What the caller authenticated with and the scopes it may use."""
 
     scopes: frozenset[str]
-    organization: Organization
-    token: Any = None
+    organization_path: str  # the principal's organization (materialized path)
     method: str = "bearer"
 
 
-def _principal_may_act_in(principal_org: Organization, request_org: Organization | None) -> bool:
-    return request_org is not None and principal_org.is_ancestor_or_self_of(request_org)
+def _token_lookup_sql() -> str:
+    """One round trip, no ORM compilation: this runs on every API request."""
+    token = get_access_token_model()._meta.db_table
+    user = User._meta.db_table
+    app = get_application_model()._meta.db_table
+    org = Organization._meta.db_table
+    # Table names come from model metadata, never from input; the checksum is a bound parameter.
+    return (
+        f"SELECT t.expires, t.scope, t.user_id, t.application_id, u.state, uo.path, uo.status, ao.path, ao.status "  # noqa: S608
+        f"FROM {token} t "
+        f"LEFT JOIN {user} u ON u.id = t.user_id "
+        f"LEFT JOIN {org} uo ON uo.id = u.organization_id "
+        f"LEFT JOIN {app} a ON a.id = t.application_id "
+        f"LEFT JOIN {org} ao ON ao.id = a.organization_id "
+        f"WHERE t.token_checksum = %s"
+    )
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
+    _sql: str | None = None
 
     def authenticate(self, request: Request) -> tuple[Any, Grant] | None:
         header = authentication.get_authorization_header(request).split()
@@ -52,25 +71,49 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed(_("Malformed bearer token.")) from exc
-        checksum = hashlib.sha256(raw.encode()).hexdigest()
-        token = (
-            get_access_token_model()
-            .objects.select_related("user__organization", "application__organization")
-            .filter(token_checksum=checksum)
-            .first()
-        )
-        if token is None or token.expires <= timezone.now():
+        if BearerTokenAuthentication._sql is None:
+            BearerTokenAuthentication._sql = _token_lookup_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(BearerTokenAuthentication._sql, [hashlib.sha256(raw.encode()).hexdigest()])
+            row = cursor.fetchone()
+        if row is None:
             raise exceptions.AuthenticationFailed(_("The access token is invalid or expired."))
-        principal = token.user if token.user_id else token.application
-        principal_org = principal.organization
-        if token.user_id and not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("The account is not active."))
-        if not principal_org.is_active:  # as for passwords: a disabled organization's principals lose access
+        (
+            expires,
+            scope,
+            user_id,
+            application_id,
+            user_state,
+            user_org_path,
+            user_org_status,
+            app_org_path,
+            app_org_status,
+        ) = row
+        if isinstance(expires, str):  # SQLite returns text
+            expires = parse_datetime(expires)
+        if timezone.is_naive(expires):
+            expires = timezone.make_aware(expires, datetime.UTC)
+        if expires <= timezone.now():
+            raise exceptions.AuthenticationFailed(_("The access token is invalid or expired."))
+        if user_id is not None:
+            if user_state != User.State.ACTIVE:
+                raise exceptions.AuthenticationFailed(_("The account is not active."))
+            org_path, org_status = user_org_path, user_org_status
+            principal: Any = SimpleLazyObject(
+                lambda: User.objects.select_related("organization").get(pk=parse_uuid(user_id))
+            )
+        else:
+            org_path, org_status = app_org_path, app_org_status
+            principal = SimpleLazyObject(
+                lambda: get_application_model().objects.select_related("organization").get(pk=application_id)
+            )
+        if (
+            org_status != Organization.Status.ACTIVE
+        ):  # as for passwords: a disabled organization's principals lose access
             raise exceptions.AuthenticationFailed(_("The organization is disabled."))
-        if not _principal_may_act_in(principal_org, request.organization):
+        if request.organization is None or not request.organization.path.startswith(org_path):
             raise exceptions.AuthenticationFailed(_("The access token was not issued for this organization."))
-        scopes = frozenset(token.scope.split())
-        return principal, Grant(scopes=scopes, organization=principal_org, token=token)
+        return principal, Grant(scopes=frozenset(scope.split()), organization_path=org_path)
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
@@ -103,7 +146,7 @@ class OrganizationBasicAuthentication(authentication.BaseAuthentication):
                 break
         if user is None:
             raise exceptions.AuthenticationFailed(_("Invalid username or password."))
-        return user, Grant(scopes=user_scope_names(user=user), organization=user.organization, method="basic")
+        return user, Grant(scopes=user_scope_names(user=user), organization_path=user.organization.path, method="basic")
 
     def authenticate_header(self, request: Request) -> str:
         return 'Basic realm="api"'
