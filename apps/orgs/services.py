@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -13,20 +12,19 @@ from django.utils.translation import gettext as _
 from apps.core.audit import audit_record
 from apps.core.errors import Conflict, InvalidInput
 from apps.core.events import emit
+from apps.core.text import contains_unstorable_text
 from apps.orgs.models import HANDLE_VALIDATOR, Organization
 
 RESERVED_NAMES = {"carbon.super", "super"}
 NAME_MAX = 255
 DESCRIPTION_MAX = 1024
-# NUL and lone UTF-16 surrogates: PostgreSQL (and UTF-8 itself) cannot store them.
-_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _check_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("ORG-60002", _("Organization name is required."), field="name")
     name = name.strip()
-    if _UNSTORABLE_RE.search(name):
+    if contains_unstorable_text(name):
         raise InvalidInput(
             "ORG-60001", _("Organization name must not contain NUL or surrogate characters."), field="name"
         )
@@ -42,7 +40,7 @@ def _check_name(name: Any) -> str:
 def _check_description(description: Any) -> str:
     if not isinstance(description, str):
         raise InvalidInput("ORG-60001", _("Description must be a string."), field="description")
-    if _UNSTORABLE_RE.search(description):
+    if contains_unstorable_text(description):
         raise InvalidInput(
             "ORG-60001", _("Description must not contain NUL or surrogate characters."), field="description"
         )
@@ -95,7 +93,7 @@ def _check_attributes(attributes: Any) -> dict[str, str]:
             raise InvalidInput("ORG-60004", _("Attribute keys must be unique."), field="attributes")
         if not isinstance(value, str) or not value:
             raise InvalidInput("ORG-60016", _("Attribute values must not be empty."), field="attributes")
-        if _UNSTORABLE_RE.search(key) or _UNSTORABLE_RE.search(value):
+        if contains_unstorable_text(key) or contains_unstorable_text(value):
             raise InvalidInput(
                 "ORG-60001", _("Attributes must not contain NUL or surrogate characters."), field="attributes"
             )

@@ -507,3 +507,17 @@ def test_non_json_content_type_is_415(admin_api: APIClient, world: dict[str, Any
 
     assert_error(admin_api.post(url, "name=x&username=x", content_type="application/x-www-form-urlencoded"), 415)
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("field", ["givenName", "familyName", "email", "phone"])
+def test_lone_surrogates_in_profile_text_are_refused_not_a_500(admin_api, root_org, field):
+    body = '{"username": "surrogate-user", "FIELD": "bad \\ud800 text"}'.replace("FIELD", field)
+    before = User.objects.count()
+    response = admin_api.post("/api/server/v1/users", body, content_type="application/json")
+    assert_error(response, 400)
+    assert User.objects.count() == before
+
+
+def test_lone_surrogates_in_group_names_are_refused(admin_api, root_org):
+    response = admin_api.post("/api/server/v1/groups", '{"name": "g \\udfff"}', content_type="application/json")
+    assert_error(response, 400)
