@@ -19,7 +19,14 @@ class UserManager(BaseUserManager.from_queryset(OrgScopedQuerySet)):
     use_in_migrations = True
 
     def get_by_natural_key(self, username: str) -> User:
-        raise NotImplementedError("Usernames are unique per organization; use OrganizationUserBackend.")
+        """Usernames are unique per organization; without one, the default root organization is meant."""
+        from django.conf import settings
+
+        return self.get(
+            organization__handle=settings.IAM_DEFAULT_ROOT_HANDLE,
+            organization__parent__isnull=True,
+            username__iexact=username,
+        )
 
 
 class User(AbstractBaseUser):

@@ -84,3 +84,7 @@ def test_bootstrap_generates_and_prints_a_password_when_unset(settings, capsys):
     admin = User.objects.get(organization__handle="root", username="admin")
     assert len(password) >= 12
     assert admin.check_password(password)
+
+
+def test_natural_key_lookup_means_the_default_root_organization(admin_user, other_admin):
+    assert User.objects.get_by_natural_key("ADMIN") == admin_user
