@@ -63,7 +63,8 @@ BASE_URL="http://127.0.0.1:$PORT"
 # Production settings, as docs/production.md describes them.
 export IAM_ENV=production
 export DEBUG=false
-export SECRET_KEY
+export SECRET_KEY IAM_MASTER_KEY
+IAM_MASTER_KEY=$("$PY" -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())')
 SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')
 # Empty: iam_bootstrap gives a new admin a random password and never changes
 # an existing one (the bench authenticates with a minted token).

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "apps.orgs",
     "apps.users",
     "apps.applications",
+    "apps.keystores",
     "oauth2_provider",
     "apps.console",
     "apps.myaccount",
@@ -199,7 +200,32 @@ SPECTACULAR_SETTINGS = {
 
 # --- OAuth (django-oauth-toolkit; the provider arrives with the OAuth issue) --
 OAUTH2_PROVIDER_APPLICATION_MODEL = "applications.Application"
-OAUTH2_PROVIDER = {"ACCESS_TOKEN_EXPIRE_SECONDS": 3600, "PKCE_REQUIRED": True}
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "PKCE_REQUIRED": True,
+    # RFC 9700: keep only a checksum of access and refresh tokens at rest.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+}
+
+
+def _master_key() -> str:
+    """Key-encryption key for private keys and other secrets at rest (base64, 32 bytes)."""
+    key = os.environ.get("IAM_MASTER_KEY")
+    if key:
+        return key
+    if PRODUCTION:
+        raise RuntimeError("IAM_MASTER_KEY must be set when IAM_ENV=production (32 random bytes, base64)")
+    key_file = VAR_DIR / "master_key"
+    if not key_file.exists():
+        import base64
+        import secrets
+
+        key_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+IAM_MASTER_KEY = _master_key()
 
 # --- Celery --------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}")

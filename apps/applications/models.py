@@ -12,11 +12,81 @@ from oauth2_provider.models import AbstractApplication
 
 
 class Application(AbstractApplication):
+    """An OAuth 2.0 / OIDC client of one organization.
+
+    django-oauth-toolkit's ``client_secret`` / ``hash_client_secret`` /
+    ``authorization_grant_type`` are not used: the secret is kept as a keyed
+    SHA-256 (``client_secret_hash``, see ``apps.applications.secrets``) and an
+    application may allow several grant types (``grant_types``)."""
+
+    class TokenBinding(models.TextChoices):
+        NONE = "none", _("None")
+        DPOP = "DPoP", _("DPoP")
+
+    class TokenFormat(models.TextChoices):
+        JWT = "JWT", _("JWT")
+        OPAQUE = "Default", _("Opaque")
+
+    class ClientAuth(models.TextChoices):
+        SECRET_BASIC = "client_secret_basic", "client_secret_basic"
+        SECRET_POST = "client_secret_post", "client_secret_post"
+        PRIVATE_KEY_JWT = "private_key_jwt", "private_key_jwt"
+        NONE = "none", "none"
+
     organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="applications")
     description = models.CharField(max_length=1024, blank=True, default="")
+    template_id = models.CharField(max_length=64, blank=True, default="")
+    logo_url = models.URLField(max_length=1024, blank=True, default="")
+    access_url = models.URLField(max_length=1024, blank=True, default="")
+    discoverable = models.BooleanField(default=False)
+    grant_types = models.JSONField(default=list, blank=True)
+    pkce_mandatory = models.BooleanField(default=True)
+    token_binding = models.CharField(max_length=16, choices=TokenBinding.choices, default=TokenBinding.NONE)
+    access_token_format = models.CharField(max_length=16, choices=TokenFormat.choices, default=TokenFormat.JWT)
+    access_token_lifetime = models.PositiveIntegerField(default=3600)
+    refresh_token_lifetime = models.PositiveIntegerField(default=86400)
+    id_token_lifetime = models.PositiveIntegerField(default=3600)
+    refresh_rotation = models.BooleanField(default=True)
+    token_endpoint_auth_method = models.CharField(
+        max_length=32, choices=ClientAuth.choices, default=ClientAuth.SECRET_BASIC
+    )
+    client_secret_hash = models.CharField(max_length=64, blank=True, default="")
+    jwks = models.JSONField(default=dict, blank=True)  # public keys for private_key_jwt
+    settings_locked = models.JSONField(default=list, blank=True)  # fields a template makes read-only
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="application_unique_name_per_org"),
+        ]
+
+    @property
+    def is_public(self) -> bool:
+        return self.client_type == self.CLIENT_PUBLIC
+
+
+class AuthorizedAPI(models.Model):
+    """An application's authorization to request some scopes of an API resource (WSO2 "authorized APIs")."""
+
+    class Policy(models.TextChoices):
+        RBAC = "RBAC", _("Role-based")
+        NO_POLICY = "No Policy", _("No policy")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.CASCADE, related_name="authorized_apis"
+    )
+    api_resource = models.ForeignKey("applications.APIResource", on_delete=models.CASCADE, related_name="+")
+    policy = models.CharField(max_length=16, choices=Policy.choices, default=Policy.RBAC)
+    scopes = models.ManyToManyField("applications.Scope", related_name="+", blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "api_resource"], name="authorized_api_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} -> {self.api_resource_id}"
 
 
 class APIResourceQuerySet(models.QuerySet):
@@ -29,6 +99,7 @@ class APIResource(models.Model):
     class Type(models.TextChoices):
         SYSTEM = "SYSTEM", _("System")
         BUSINESS = "BUSINESS", _("Business")
+        MCP = "MCP", _("MCP server")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Null for system APIs, which every organization shares.

@@ -37,14 +37,15 @@ def access_token_issue(*, application: Any, scopes: Iterable[str], user: Any = N
     from datetime import timedelta
 
     from django.utils import timezone
-    from oauth2_provider.models import get_access_token_model
+    from oauth2_provider.models import get_access_token_model, set_token_value
 
     value = secrets.token_urlsafe(32)
-    get_access_token_model().objects.create(
-        token=value,
+    token = get_access_token_model()(
         application=application,
         user=user,
         scope=" ".join(sorted(set(scopes))),
         expires=timezone.now() + timedelta(seconds=expires_in),
     )
+    set_token_value(token, value)  # only the checksum is stored (RFC 9700)
+    token.save()
     return value

@@ -53,6 +53,7 @@ def test_production_cookie_flags():
 
     os.environ["IAM_ENV"] = "production"
     os.environ["SECRET_KEY"] = "x" * 50
+    os.environ["IAM_MASTER_KEY"] = "y" * 44
     try:
         prod = importlib.reload(settings_module)
         assert prod.DEBUG is False
@@ -63,4 +64,5 @@ def test_production_cookie_flags():
     finally:
         del os.environ["IAM_ENV"]
         del os.environ["SECRET_KEY"]
+        del os.environ["IAM_MASTER_KEY"]
         importlib.reload(settings_module)
