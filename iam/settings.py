@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "apps.users",
     "apps.applications",
     "apps.keystores",
+    "apps.oauth",
     "oauth2_provider",
     "apps.console",
     "apps.myaccount",

@@ -6,6 +6,8 @@ from apps.core import views as core_views
 api_v1 = [
     path("", include("apps.orgs.api.urls")),
     path("", include("apps.users.api.urls")),
+    path("", include("apps.applications.api.urls")),
+    path("", include("apps.keystores.api.urls")),
 ]
 
 urlpatterns = [
@@ -13,6 +15,8 @@ urlpatterns = [
     path("health", core_views.health, name="health"),
     path("api/server/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("oauth2/", include("apps.oauth.urls")),
+    path(".well-known/", include("apps.oauth.wellknown_urls")),
     path("console/", include("apps.console.urls")),
     path("myaccount/", include("apps.myaccount.urls")),
 ]

@@ -66,6 +66,14 @@ SYSTEM_API_RESOURCES: list[dict] = [
         ],
     },
     {
+        "identifier": "/api/server/v1/keystores",
+        "name": "Keystore Management API",
+        "scopes": [
+            ("internal_keystore_view", "View signing keys"),
+            ("internal_keystore_update", "Rotate signing keys"),
+        ],
+    },
+    {
         "identifier": "/api/server/v1/audit-logs",
         "name": "Audit Log API",
         "scopes": [("internal_audit_log_view", "View audit logs")],
@@ -78,7 +86,7 @@ SYSTEM_API_RESOURCES: list[dict] = [
 ]
 # Organization-scoped twins (internal_org_*) used inside sub-organizations.
 for _resource in list(SYSTEM_API_RESOURCES):
-    if _resource["identifier"] in {"/scim2/Me", "/api/server/v1/audit-logs"}:
+    if _resource["identifier"] in {"/scim2/Me", "/api/server/v1/audit-logs", "/api/server/v1/keystores"}:
         continue
     SYSTEM_API_RESOURCES.append(
         {

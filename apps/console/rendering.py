@@ -23,6 +23,9 @@ NAVIGATION = (
     ("users", _("Users"), "console:user-list", ("internal_user_mgt_list",)),
     ("groups", _("Groups"), "console:group-list", ("internal_group_mgt_view",)),
     ("roles", _("Roles"), "console:role-list", ("internal_role_mgt_view",)),
+    ("applications", _("Applications"), "console:application-list", ("internal_application_mgt_view",)),
+    ("api-resources", _("API resources"), "console:api-resource-list", ("internal_api_resource_view",)),
+    ("keystores", _("Keystores"), "console:keystore-list", ("internal_keystore_view",)),
 )
 
 

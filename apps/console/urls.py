@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.console.views import auth, groups, orgs, roles, users
 
@@ -25,4 +25,7 @@ urlpatterns = [
     path("roles/new/", roles.role_new, name="role-create"),
     path("roles/<uuid:role_id>/", roles.role_detail, name="role-detail"),
     path("roles/<uuid:role_id>/delete/", roles.role_remove, name="role-delete"),
+    # Pages owned by other domain apps, in the same "console" namespace.
+    path("", include("apps.applications.console_urls")),
+    path("", include("apps.keystores.console_urls")),
 ]

@@ -88,3 +88,16 @@ def test_bootstrap_generates_and_prints_a_password_when_unset(settings, capsys):
 
 def test_natural_key_lookup_means_the_default_root_organization(admin_user, other_admin):
     assert User.objects.get_by_natural_key("ADMIN") == admin_user
+
+
+@pytest.mark.django_db
+def test_bootstrap_grants_new_system_permissions_to_the_root_administrator(settings):
+    from apps.users.models import Role
+
+    settings.IAM_ADMIN_PASSWORD = "First-pass-123"
+    call_command("iam_bootstrap")
+    administrator = Role.objects.get(organization__handle="root", name="Administrator")
+    keystore_scope = Scope.objects.get(name="internal_keystore_view")
+    administrator.permissions.remove(keystore_scope)  # as if created by an older release
+    call_command("iam_bootstrap")
+    assert administrator.permissions.filter(pk=keystore_scope.pk).exists()

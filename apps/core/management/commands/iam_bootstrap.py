@@ -10,10 +10,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from apps.applications.models import APIResource, Scope
 from apps.applications.services import api_resources_seed_system
 from apps.orgs.selectors import organization_get_root_by_handle
 from apps.orgs.services import tenant_create
-from apps.users.models import User
+from apps.users.models import Role, User
 from apps.users.services import user_set_password
 
 
@@ -36,6 +37,10 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"Created root organization 'root' and user 'admin' with password: {password}")
         else:
+            # New releases add system APIs: the root Administrator role keeps every system permission.
+            administrator = Role.objects.for_org(root).filter(name="Administrator").first()
+            if administrator is not None:
+                administrator.permissions.add(*Scope.objects.filter(api_resource__type=APIResource.Type.SYSTEM))
             admin = User.objects.for_org(root).filter(username="admin").first()
             if admin is not None and env_password and not admin.check_password(env_password):
                 user_set_password(actor=None, user=admin, password=env_password)

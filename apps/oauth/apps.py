@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OauthConfig(AppConfig):
+    name = "apps.oauth"
+    label = "oauth"
+    default_auto_field = "django.db.models.BigAutoField"
