@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from apps.core.scopes import scope_granted
 from apps.users.selectors import user_scope_names
 
 # Scopes that make the Console worth opening: any management permission.
@@ -36,10 +37,6 @@ CONSOLE_SCOPES = (
 )
 
 
-def _org_twin(scope: str) -> str:
-    return scope.replace("internal_", "internal_org_", 1) if scope.startswith("internal_") else scope
-
-
 @dataclass(frozen=True)
 class ConsoleAccess:
     """What the signed-in user may do in the Console of ``request.organization``."""
@@ -48,9 +45,7 @@ class ConsoleAccess:
     in_sub_organization: bool
 
     def can(self, scope: str) -> bool:
-        if scope in self.granted:
-            return True
-        return self.in_sub_organization and _org_twin(scope) in self.granted
+        return scope_granted(self.granted, scope, in_sub_organization=self.in_sub_organization)
 
     def can_any(self, scopes: Iterable[str]) -> bool:
         return any(self.can(scope) for scope in scopes)

@@ -137,10 +137,14 @@ def test_view_scope_does_not_allow_writes(
     assert Organization.objects.count() == 1
 
 
-def test_org_twin_scope_is_accepted(admin_user: User, mint_token: Callable[..., str]) -> None:
+def test_org_twin_scope_counts_inside_sub_organizations_only(admin_user: User, mint_token: Callable[..., str]) -> None:
+    from apps.orgs.services import organization_create
+
+    child = organization_create(actor=None, parent=admin_user.organization, name="Twin child")
     client = client_with(f"Bearer {mint_token(admin_user, scopes=['internal_org_user_mgt_list'])}")
 
-    assert client.get(USERS).status_code == 200
+    assert client.get(f"/t/root/o/{child.id}{USERS}").status_code == 200
+    assert_error(client.get(USERS), 403, "AUT-60003")
 
 
 # --- HTTP Basic -----------------------------------------------------------------------------

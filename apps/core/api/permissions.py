@@ -6,13 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework.permissions import BasePermission
 
+from apps.core.scopes import any_scope_granted
+
 if TYPE_CHECKING:
     from rest_framework.request import Request
-
-
-def _with_org_twins(scopes: list[str]) -> set[str]:
-    """``internal_x`` is also satisfied by its ``internal_org_x`` twin inside sub-organizations."""
-    return set(scopes) | {s.replace("internal_", "internal_org_", 1) for s in scopes if s.startswith("internal_")}
 
 
 class HasRequiredScopes(BasePermission):
@@ -31,4 +28,6 @@ class HasRequiredScopes(BasePermission):
             required = getattr(view, "required_scopes", {}).get("GET")
         if not required:
             return False
-        return bool(grant.scopes & _with_org_twins(required))
+        organization = request.organization
+        in_sub_organization = organization is not None and not organization.is_root
+        return any_scope_granted(grant.scopes, required, in_sub_organization=in_sub_organization)
