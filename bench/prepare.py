@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_USERS = 200
 BENCH_SUB_ORGANIZATIONS = 20
 BENCH_CLIENT_NAME = "bench-client"
+BENCH_M2M_NAME = "bench-m2m"
+BENCH_API_IDENTIFIER = "https://bench.example.org/api"
+BENCH_API_SCOPES = ("bench:read", "bench:write")
 TOKEN_LIFETIME_SECONDS = 3600
 
 
@@ -92,6 +95,53 @@ def _admin_token(root: object) -> str:
     )
 
 
+def _oauth_m2m_client(root: object) -> dict[str, str]:
+    """A confidential machine-to-machine application authorized for a business API, with a fresh
+    known secret (regenerated on every run), and one client_credentials token to introspect."""
+    import base64
+
+    from django.test import Client
+
+    from apps.applications.models import APIResource, Application
+    from apps.applications.services import (
+        api_resource_create,
+        application_authorize_api,
+        application_create,
+        application_regenerate_secret,
+    )
+
+    resource = APIResource.objects.filter(organization=root, identifier=BENCH_API_IDENTIFIER).first()
+    if resource is None:
+        resource = api_resource_create(
+            actor=None,
+            organization=root,
+            name="Bench API",
+            identifier=BENCH_API_IDENTIFIER,
+            scopes=[{"name": name} for name in BENCH_API_SCOPES],
+        )
+    application = Application.objects.filter(organization=root, name=BENCH_M2M_NAME).first()
+    if application is None:
+        application, secret = application_create(
+            actor=None, organization=root, template_id="m2m-application", name=BENCH_M2M_NAME
+        )
+        application_authorize_api(
+            actor=None, application=application, api_resource=resource, scopes=list(BENCH_API_SCOPES)
+        )
+    else:
+        secret = application_regenerate_secret(actor=None, application=application)
+    basic = base64.b64encode(f"{application.client_id}:{secret}".encode()).decode()
+    # One token through the real endpoint, in process (the server is not up yet).
+    response = Client(HTTP_HOST="127.0.0.1").post(
+        "/oauth2/token",
+        "grant_type=client_credentials&scope=bench:read",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"prepare: the token endpoint answered {response.status_code}: {response.content[:300]!r}")
+    return {"m2m_basic": basic, "m2m_token": response.json()["access_token"]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", required=True, help="where to write the fixtures JSON")
@@ -115,14 +165,14 @@ def main() -> int:
         return 1
     users = _seed_users(root, args.users)
     organizations = _seed_sub_organizations(root, args.organizations)
-    fixtures = {"admin_token": _admin_token(root), "root_handle": root.handle}
+    fixtures = {"admin_token": _admin_token(root), "root_handle": root.handle, **_oauth_m2m_client(root)}
 
     out = Path(args.out)
     out.touch(mode=0o600)
     out.write_text(json.dumps(fixtures))
     print(
         f"prepare: migrated, static collected, bootstrapped, +{users} users, +{organizations} sub-organizations, "
-        f"token minted ({time.monotonic() - started:.1f} s)"
+        f"token minted, M2M client ready ({time.monotonic() - started:.1f} s)"
     )
     return 0
 

@@ -227,6 +227,9 @@ def _master_key() -> str:
 
 
 IAM_MASTER_KEY = _master_key()
+# How long a rotated-out signing key stays in the JWKS: longer than any token it
+# signed lives (access and ID tokens), so none fails verification in between.
+IAM_KEY_ROTATION_OVERLAP_SECONDS = int(os.environ.get("IAM_KEY_ROTATION_OVERLAP_SECONDS", "86400"))
 
 # --- Celery --------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}")
@@ -238,6 +241,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "outbox-redeliver": {"task": "apps.core.tasks.outbox_redeliver", "schedule": 60.0},
+    "keystore-retire-expired": {"task": "apps.keystores.tasks.keystore_retire_expired", "schedule": 3600.0},
+    "oauth-expired-clear": {"task": "apps.oauth.tasks.oauth_expired_clear", "schedule": 3600.0},
 }
 # Outbox rows older than this and still undelivered are picked up by the sweep.
 IAM_OUTBOX_REDELIVER_AFTER_SECONDS = 30

@@ -34,6 +34,9 @@ class Application(AbstractApplication):
         NONE = "none", "none"
 
     organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="applications")
+    # The id the management API and the Console use (WSO2's application ids are UUIDs); the
+    # integer primary key stays internal so one tenant cannot count another's applications.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     description = models.CharField(max_length=1024, blank=True, default="")
     template_id = models.CharField(max_length=64, blank=True, default="")
     logo_url = models.URLField(max_length=1024, blank=True, default="")

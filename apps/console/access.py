@@ -34,6 +34,9 @@ CONSOLE_SCOPES = (
     "internal_user_mgt_view",
     "internal_group_mgt_view",
     "internal_role_mgt_view",
+    "internal_application_mgt_view",
+    "internal_api_resource_view",
+    "internal_keystore_view",
 )
 
 

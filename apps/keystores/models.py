@@ -4,9 +4,27 @@ encrypted with the deployment's master key (``IAM_MASTER_KEY``)."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from apps.orgs.models import Organization
+
+
+class SigningKeyQuerySet(models.QuerySet):
+    def for_org(self, organization: Organization) -> SigningKeyQuerySet:
+        """Keys belong to the root organization: any organization of a tree sees its root's keys."""
+        return self.filter(organization_id=organization.root_id)
+
+    def publishable(self, now: datetime) -> SigningKeyQuerySet:
+        """Keys that verify tokens at ``now``: the active one and those retiring but not yet past their date."""
+        return self.filter(
+            models.Q(status=SigningKey.Status.ACTIVE)
+            | models.Q(status=SigningKey.Status.RETIRING, retire_after__gt=now)
+        )
 
 
 class SigningKey(models.Model):
@@ -36,6 +54,8 @@ class SigningKey(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created = models.DateTimeField(auto_now_add=True)
     retire_after = models.DateTimeField(null=True, blank=True)  # leave the JWKS after this moment
+
+    objects = SigningKeyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]

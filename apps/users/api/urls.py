@@ -11,5 +11,4 @@ urlpatterns = [
     path("groups/<str:group_id>", views.GroupDetailView.as_view(), name="group-detail"),
     path("roles", views.RoleListView.as_view(), name="roles"),
     path("roles/<str:role_id>", views.RoleDetailView.as_view(), name="role-detail"),
-    path("api-resources", views.APIResourceListView.as_view(), name="api-resources"),
 ]

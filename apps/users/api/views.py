@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.applications.models import APIResource
 from apps.core.api.pagination import paginate_offset, parse_text_param
 from apps.core.api.serializers import parse
 from apps.core.errors import NotFound
@@ -239,28 +238,3 @@ class RoleDetailView(APIView):
     def delete(self, request: Request, role_id: str) -> Response:
         services.role_delete(actor=request.user, role=self.get_role(request, role_id))
         return Response(status=204)
-
-
-class APIResourceListView(APIView):
-    """The API resources whose scopes roles can grant (the Console's permission picker)."""
-
-    error_prefix = "APR"
-    required_scopes = {"GET": ["internal_api_resource_view", "internal_role_mgt_view"]}
-
-    @extend_schema(responses={200: dict})
-    def get(self, request: Request) -> Response:
-        resources = APIResource.objects.for_org(request.organization).prefetch_related("scopes")
-        return Response(
-            {
-                "apiResources": [
-                    {
-                        "id": str(r.id),
-                        "name": r.name,
-                        "identifier": r.identifier,
-                        "type": r.type,
-                        "scopes": [{"name": sc.name, "displayName": sc.display_name} for sc in r.scopes.all()],
-                    }
-                    for r in resources
-                ]
-            }
-        )

@@ -1,3 +1,5 @@
+"""Seeding the system API resources, and minting tokens for the management API and tests."""
+
 from __future__ import annotations
 
 import secrets

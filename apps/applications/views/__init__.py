@@ -1,0 +1,1 @@
+"""Console pages for applications (``applications``) and API resources (``api_resources``)."""

@@ -1,0 +1,261 @@
+"""OAuth clients: an immutable snapshot of each application, cached per
+process, and client authentication (RFC 6749 §2.3).
+
+Why a snapshot and a per-process cache: a client_credentials request must cost
+one cached client lookup and one INSERT. The snapshot carries everything the
+grants need (secret hash, grant types, redirect URIs, lifetimes, authorized
+API resources and their scopes) and ``version`` (the application's ``updated``
+timestamp). Every access-token INSERT is guarded by that version (see
+``apps.oauth.store``), so a snapshot made stale by a change in another process
+(new secret, removed grant type, deleted application, changed authorization)
+never mints a token: the insert affects no row, the snapshot is reloaded and
+the request is decided again on fresh data. ``apps.oauth.signals`` bumps the
+version when authorized APIs or their scopes change and drops local entries;
+the TTL bounds what the read-only endpoints (introspection, revocation) may
+see of a stale snapshot.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import uuid
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from apps.applications.models import Application, AuthorizedAPI
+from apps.applications.secrets import client_secret_matches
+from apps.oauth.cache import TTLCache
+from apps.oauth.errors import OAuthError, invalid_client, invalid_request
+
+GRANT_AUTHORIZATION_CODE = "authorization_code"
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+GRANT_REFRESH_TOKEN = "refresh_token"
+
+# django-oauth-toolkit's single grant field, for applications that predate ``grant_types``.
+_LEGACY_GRANTS = {
+    Application.GRANT_AUTHORIZATION_CODE: (GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN),
+    Application.GRANT_CLIENT_CREDENTIALS: (GRANT_CLIENT_CREDENTIALS,),
+}
+
+AUTH_BASIC = "client_secret_basic"
+AUTH_POST = "client_secret_post"
+AUTH_NONE = "none"
+
+
+@dataclass(frozen=True)
+class AuthorizedResource:
+    id: uuid.UUID
+    identifier: str
+    type: str
+    scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Client:
+    id: int
+    client_id: str
+    name: str
+    organization_id: uuid.UUID
+    version: datetime.datetime  # Application.updated: the token INSERT is conditional on it
+    secret_hash: str
+    public: bool
+    auth_method: str
+    grant_types: frozenset[str]
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...]
+    allowed_origins: tuple[str, ...]  # CORS: browser apps calling the token endpoint
+    pkce_mandatory: bool
+    jwt_access_tokens: bool
+    access_token_lifetime: int
+    refresh_token_lifetime: int
+    id_token_lifetime: int
+    refresh_rotation: bool
+    resources: tuple[AuthorizedResource, ...]
+
+    def allows(self, grant_type: str) -> bool:
+        return grant_type in self.grant_types
+
+    @property
+    def rotates_refresh_tokens(self) -> bool:
+        # OAuth 2.1 / MCP: a public client's refresh tokens always rotate.
+        return self.refresh_rotation or self.public
+
+    @property
+    def requires_pkce(self) -> bool:
+        return self.pkce_mandatory or self.public
+
+
+@dataclass(frozen=True)
+class AuthenticatedClient:
+    client: Client
+    method: str
+
+
+_cache = TTLCache(max_entries=10_000, ttl_seconds=float(getattr(settings, "IAM_OAUTH_CLIENT_CACHE_SECONDS", 60)))
+_recent_reloads = TTLCache(max_entries=10_000, ttl_seconds=1.0)
+
+
+def client_cache_invalidate(*, client_id: str | None = None) -> None:
+    """Drop one snapshot (or all) from this process; other processes rely on the version guard and TTL."""
+    if client_id is None:
+        _cache.clear()
+        _recent_reloads.clear()
+    else:
+        _cache.discard(client_id)
+        _recent_reloads.discard(client_id)
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value.split()))
+
+
+def _grant_types(app: Application) -> frozenset[str]:
+    if app.grant_types:
+        return frozenset(str(g) for g in app.grant_types)
+    return frozenset(_LEGACY_GRANTS.get(app.authorization_grant_type, ()))
+
+
+def _resources(app: Application) -> tuple[AuthorizedResource, ...]:
+    rows = AuthorizedAPI.objects.filter(application_id=app.pk).values_list(
+        "api_resource_id", "api_resource__identifier", "api_resource__type", "scopes__name"
+    )
+    by_id: dict[uuid.UUID, tuple[str, str, set[str]]] = {}
+    for resource_id, identifier, resource_type, scope in rows:
+        entry = by_id.setdefault(resource_id, (identifier, resource_type, set()))
+        if scope:
+            entry[2].add(scope)
+    return tuple(
+        AuthorizedResource(id=rid, identifier=ident, type=rtype, scopes=frozenset(scopes))
+        for rid, (ident, rtype, scopes) in sorted(by_id.items(), key=lambda item: item[1][0])
+    )
+
+
+def client_snapshot(app: Application) -> Client:
+    public = app.client_type == Application.CLIENT_PUBLIC
+    return Client(
+        id=app.pk,
+        client_id=app.client_id,
+        name=app.name,
+        organization_id=app.organization_id,
+        version=app.updated,
+        secret_hash=app.client_secret_hash,
+        public=public,
+        auth_method=AUTH_NONE if public else app.token_endpoint_auth_method,
+        grant_types=_grant_types(app),
+        redirect_uris=_split(app.redirect_uris),
+        post_logout_redirect_uris=_split(app.post_logout_redirect_uris),
+        allowed_origins=_split(app.allowed_origins),
+        pkce_mandatory=app.pkce_mandatory,
+        jwt_access_tokens=app.access_token_format == Application.TokenFormat.JWT,
+        access_token_lifetime=app.access_token_lifetime,
+        refresh_token_lifetime=app.refresh_token_lifetime,
+        id_token_lifetime=app.id_token_lifetime,
+        refresh_rotation=app.refresh_rotation,
+        resources=_resources(app),
+    )
+
+
+def client_load(client_id: str) -> Client | None:
+    """Read the application fresh from the database and refresh this process's cache."""
+    app = Application.objects.filter(client_id=client_id).first()
+    if app is None:
+        _cache.discard(client_id)
+        return None
+    client = client_snapshot(app)
+    _cache.put(client_id, client)
+    return client
+
+
+def client_get(client_id: str) -> Client | None:
+    """The cached snapshot, loaded on a miss (two queries), else none."""
+    if not client_id or len(client_id) > 100 or "\x00" in client_id:
+        return None
+    return _cache.get(client_id) or client_load(client_id)
+
+
+def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise invalid_client("Malformed Basic credentials.") from exc
+    raw_id, sep, raw_secret = decoded.partition(":")
+    if not sep:
+        raise invalid_client("Malformed Basic credentials.")
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+    return unquote_plus(raw_id), unquote_plus(raw_secret)
+
+
+def client_authenticate(
+    request: HttpRequest, *, organization: object, public_allowed: bool = True
+) -> AuthenticatedClient:
+    """Authenticate the client of a token-style request in ``organization``.
+
+    Methods: client_secret_basic, client_secret_post, and none (public clients,
+    which identify themselves with ``client_id`` only). A client of another
+    organization is unknown here."""
+    basic = _basic_credentials(request)
+    form_id = request.POST.get("client_id", "")
+    form_secret = request.POST.get("client_secret", "")
+    if basic is not None:
+        if form_secret:
+            raise invalid_request("Use only one client authentication method.")
+        client_id, secret = basic
+        if form_id and form_id != client_id:
+            raise invalid_client("The client_id does not match the authenticated client.")
+        method = AUTH_BASIC
+    elif form_secret:
+        client_id, secret, method = form_id, form_secret, AUTH_POST
+    else:
+        client_id, secret, method = form_id, "", AUTH_NONE
+    if not client_id:
+        raise invalid_client("Client authentication is required.")
+    client = client_get(client_id)
+    if client is None or client.organization_id != getattr(organization, "id", None):
+        raise invalid_client()
+    request.oauth_client = client  # type: ignore[attr-defined]  # for CORS on the response
+    if client.public:
+        if method != AUTH_NONE:
+            raise invalid_client("A public client has no secret.")
+        if not public_allowed:
+            raise invalid_client("This request needs a confidential client.")
+        return AuthenticatedClient(client, method)
+    if method == AUTH_NONE:
+        raise invalid_client("Client authentication is required.")
+    if client.auth_method not in (AUTH_BASIC, AUTH_POST):
+        raise invalid_client(f"The client authentication method {client.auth_method} is not supported yet.")
+    if not client_secret_matches(client.secret_hash, secret):
+        # The secret may have been regenerated since this process cached the client: re-read it,
+        # at most once a second per client, so wrong secrets cannot turn into a query flood.
+        if _recent_reloads.get(client_id) is not None:
+            raise invalid_client()
+        _recent_reloads.put(client_id, True)
+        client = client_load(client_id)
+        if client is None or client.organization_id != organization.id:  # type: ignore[attr-defined]
+            raise invalid_client()
+        if not client_secret_matches(client.secret_hash, secret):
+            raise invalid_client()
+    return AuthenticatedClient(client, method)
+
+
+def client_for_redirect(client_id: str, *, organization: object) -> Client | None:
+    """The client an authorize or logout request names, if it belongs to ``organization``."""
+    client = client_get(client_id)
+    if client is None or client.organization_id != getattr(organization, "id", None):
+        return None
+    return client
+
+
+def client_require(authenticated: AuthenticatedClient, grant_type: str) -> Client:
+    client = authenticated.client
+    if not client.allows(grant_type):
+        raise OAuthError("unauthorized_client", f"The client may not use the {grant_type} grant.")
+    return client

@@ -1,0 +1,1 @@
+"""One module per grant type; each turns an authenticated token request into a token response body."""

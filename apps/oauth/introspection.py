@@ -1,0 +1,147 @@
+"""Token introspection (RFC 7662) and revocation (RFC 7009).
+
+A token is active only in the organization that issued it: a token of tenant
+A introspected at tenant B is simply inactive (nothing tells B it exists)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from apps.oauth import store
+from apps.oauth.clients import Client
+from apps.oauth.issuer import issuer
+from apps.oauth.tokens import AUT_APPLICATION, AUT_APPLICATION_USER
+from apps.users.models import User
+
+INACTIVE: dict[str, Any] = {"active": False}
+
+
+def _user_active(state: str | None, user_id: Any) -> bool:
+    return user_id is None or state == User.State.ACTIVE
+
+
+def _body(
+    organization: Any,
+    *,
+    client_id: str,
+    user_id: Any,
+    username: str | None,
+    resource: list[str],
+    expires: datetime.datetime,
+    created: datetime.datetime,
+) -> dict[str, Any]:
+    audience = resource or [client_id]
+    body: dict[str, Any] = {
+        "active": True,
+        "client_id": client_id,
+        "sub": str(user_id) if user_id is not None else client_id,
+        "aud": audience[0] if len(audience) == 1 else audience,
+        "iss": issuer(organization),
+        "exp": int(expires.timestamp()),
+        "iat": int(created.timestamp()),
+        "org_id": str(organization.id),
+        "org_handle": organization.handle,
+        "org_name": organization.name,
+        "aut": AUT_APPLICATION_USER if user_id is not None else AUT_APPLICATION,
+    }
+    if username is not None:
+        body["username"] = username
+    return body
+
+
+def _access(raw: str, organization: Any, now: datetime.datetime) -> dict[str, Any] | None:
+    token = store.access_token_record(raw)
+    if token is None:
+        return None
+    if (
+        token.expires <= now
+        or token.organization_id != organization.id
+        or not _user_active(token.user_state, token.user_id)
+    ):
+        return INACTIVE
+    body = _body(
+        organization,
+        client_id=token.client_id,
+        user_id=token.user_id,
+        username=token.username,
+        resource=token.resource,
+        expires=token.expires,
+        created=token.created,
+    )
+    body.update({"scope": token.scope, "token_type": "Bearer"})
+    return body
+
+
+def _refresh(raw: str, organization: Any, now: datetime.datetime) -> dict[str, Any] | None:
+    token = store.refresh_token_find(raw)
+    if token is None:
+        return None
+    app, user = token.application, token.user
+    if (
+        token.revoked is not None
+        or token.access_token is None
+        or app.organization_id != organization.id
+        or not _user_active(user.state, user.id)
+    ):
+        return INACTIVE
+    expires = token.created + datetime.timedelta(seconds=app.refresh_token_lifetime)
+    if expires <= now:
+        return INACTIVE
+    body = _body(
+        organization,
+        client_id=app.client_id,
+        user_id=user.id,
+        username=user.username,
+        resource=list(token.resource or []),
+        expires=expires,
+        created=token.created,
+    )
+    body.update({"scope": token.access_token.scope, "token_type": "refresh_token"})
+    return body
+
+
+def token_introspect(*, raw: str, hint: str, organization: Any) -> dict[str, Any]:
+    now = timezone.now()
+    lookups = (_refresh, _access) if hint == "refresh_token" else (_access, _refresh)
+    for lookup in lookups:
+        result = lookup(raw, organization, now)
+        if result is not None:
+            return result
+    return INACTIVE
+
+
+def token_revoke(*, raw: str, hint: str, client: Client) -> None:
+    """Revoke ``raw`` if it belongs to ``client``; unknown tokens are not an error (RFC 7009 §2.2).
+
+    A refresh token takes its whole family with it; an access token takes the
+    refresh token family it was issued with."""
+    if hint == "refresh_token":
+        if not _revoke_refresh(raw, client):
+            _revoke_access(raw, client)
+    elif not _revoke_access(raw, client):
+        _revoke_refresh(raw, client)
+
+
+def _revoke_access(raw: str, client: Client) -> bool:
+    token = store.access_token_record(raw)
+    if token is None:
+        return False
+    if token.application_id == client.id:
+        store.access_token_revoke(token.id)
+    return True
+
+
+def _revoke_refresh(raw: str, client: Client) -> bool:
+    token = store.refresh_token_find(raw)
+    if token is None:
+        return False
+    if token.application_id == client.id:
+        if token.token_family is not None:
+            store.token_family_revoke(token.token_family)
+        else:
+            store.refresh_token_retire(token.id, now=timezone.now())
+            store.access_token_delete(token.access_token_id)
+    return True

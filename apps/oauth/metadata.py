@@ -1,0 +1,40 @@
+"""Authorization server metadata (RFC 8414) and OpenID Provider metadata
+(OIDC Discovery 1.0): one document, listing only what works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.oauth.claims import CLAIMS_SUPPORTED
+from apps.oauth.clients import AUTH_BASIC, AUTH_NONE, AUTH_POST
+from apps.oauth.issuer import ENDPOINTS, endpoint_url, issuer
+from apps.oauth.jose import signing_algorithm
+from apps.oauth.scopes import OIDC_SCOPES
+
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+
+
+def server_metadata(organization: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {"issuer": issuer(organization)}
+    document.update({field: endpoint_url(organization, path) for field, path in ENDPOINTS.items()})
+    document.update(
+        {
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": list(GRANT_TYPES),
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": [AUTH_BASIC, AUTH_POST, AUTH_NONE],
+            "introspection_endpoint_auth_methods_supported": [AUTH_BASIC, AUTH_POST],
+            "revocation_endpoint_auth_methods_supported": [AUTH_BASIC, AUTH_POST, AUTH_NONE],
+            "scopes_supported": list(OIDC_SCOPES),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [signing_algorithm(organization=organization)],
+            "claims_supported": list(CLAIMS_SUPPORTED),
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "claims_parameter_supported": False,
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
+            "authorization_response_iss_parameter_supported": True,
+        }
+    )
+    return document

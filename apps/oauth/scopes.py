@@ -1,0 +1,111 @@
+"""The scope rule, for every grant, and RFC 8707 resource indicators.
+
+* client_credentials: granted = requested ∩ scopes the application is
+  authorized for. There is no user; the application acts for itself, and an
+  administrator authorizing an API for it is the grant (WSO2's M2M rule).
+* user grants (authorization_code; refresh re-applies it): granted =
+  requested ∩ authorized for the application ∩ scopes of the user's roles
+  (organization roles, and application roles of this application, held
+  directly or through groups). Scopes are compared per API resource, so a role
+  holding ``read`` of one API never grants ``read`` of another.
+* OIDC scopes (openid profile email phone address) are always allowed in user
+  grants of an application that may use the authorization code grant.
+* ``resource`` (RFC 8707): each value must be the identifier of an API
+  resource the application is authorized for, else ``invalid_target``. When
+  given, only that resource's scopes can be granted and the token's ``aud``
+  is the resource(s); otherwise every authorized resource counts and ``aud``
+  is the client id.
+* Unknown or unauthorized scopes are dropped, never an error (RFC 6749 §3.3
+  lets the server grant less; the response then lists what was granted).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+
+from django.db.models import Q
+
+from apps.applications.models import Scope
+from apps.oauth.clients import GRANT_AUTHORIZATION_CODE, AuthorizedResource, Client
+from apps.oauth.errors import OAuthError
+from apps.users.models import Role
+
+OIDC_SCOPES = ("openid", "profile", "email", "phone", "address")
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3 scope-token
+MAX_SCOPE_LENGTH = 4096
+MAX_RESOURCE_LENGTH = 512
+
+
+def scope_parse(raw: str | None) -> tuple[str, ...]:
+    """Requested scopes in order, without duplicates; ``invalid_scope`` when malformed."""
+    if not raw:
+        return ()
+    if len(raw) > MAX_SCOPE_LENGTH:
+        raise OAuthError("invalid_scope", "The scope parameter is too long.")
+    tokens = raw.split(" ")
+    if any(not _SCOPE_TOKEN.match(token) for token in tokens if token):
+        raise OAuthError("invalid_scope", "The scope parameter is malformed.")
+    return tuple(dict.fromkeys(token for token in tokens if token))
+
+
+def resources_select(client: Client, requested: Sequence[str]) -> tuple[AuthorizedResource, ...]:
+    """The authorized resources named by ``resource`` parameters, in request order."""
+    by_identifier = {resource.identifier: resource for resource in client.resources}
+    selected: dict[str, AuthorizedResource] = {}
+    for value in requested:
+        if not value or len(value) > MAX_RESOURCE_LENGTH or "#" in value:
+            raise OAuthError("invalid_target", "The resource parameter must be an absolute URI without a fragment.")
+        resource = by_identifier.get(value)
+        if resource is None:
+            raise OAuthError("invalid_target", "The requested resource is unknown or not authorized for this client.")
+        selected[value] = resource
+    return tuple(selected.values())
+
+
+def _universe(client: Client, resources: Sequence[AuthorizedResource]) -> Sequence[AuthorizedResource]:
+    return resources or client.resources
+
+
+def scopes_for_client(
+    client: Client, requested: Iterable[str], resources: Sequence[AuthorizedResource]
+) -> tuple[str, ...]:
+    authorized: set[str] = set()
+    for resource in _universe(client, resources):
+        authorized |= resource.scopes
+    return tuple(scope for scope in requested if scope in authorized)
+
+
+def user_scope_pairs(*, user_id: uuid.UUID, organization_id: uuid.UUID, client: Client) -> set[tuple[uuid.UUID, str]]:
+    """(API resource id, scope name) pairs the user's roles grant for ``client``, in one query."""
+    roles = Role.objects.filter(organization_id=organization_id).filter(
+        Q(audience=Role.Audience.ORGANIZATION)
+        | Q(audience=Role.Audience.APPLICATION, audience_application_id=client.id)
+    )
+    holding = roles.filter(Q(users__id=user_id) | Q(groups__members__id=user_id))
+    pairs = Scope.objects.filter(roles__in=holding).values_list("api_resource_id", "name").distinct()
+    return set(pairs)
+
+
+def scopes_for_user(
+    client: Client,
+    requested: Iterable[str],
+    resources: Sequence[AuthorizedResource],
+    *,
+    user_id: uuid.UUID,
+    organization_id: uuid.UUID,
+) -> tuple[str, ...]:
+    requested = tuple(requested)
+    oidc_allowed = client.allows(GRANT_AUTHORIZATION_CODE)
+    api_requested = [s for s in requested if s not in OIDC_SCOPES]
+    granted_api: set[str] = set()
+    if api_requested:
+        held = user_scope_pairs(user_id=user_id, organization_id=organization_id, client=client)
+        for resource in _universe(client, resources):
+            granted_api |= {s for s in resource.scopes if (resource.id, s) in held}
+    return tuple(scope for scope in requested if (scope in OIDC_SCOPES and oidc_allowed) or scope in granted_api)
+
+
+def audience(client: Client, resources: Sequence[AuthorizedResource]) -> list[str]:
+    return [resource.identifier for resource in resources] or [client.client_id]

@@ -1,0 +1,358 @@
+"""Token persistence, in one place: access, refresh and ID tokens, authorization
+codes and their redemptions. Only checksums of tokens and codes are stored
+(RFC 9700); the raw values exist only in the responses.
+
+The access-token INSERT is conditional on the application's version (its
+``updated`` timestamp, as the cached client snapshot saw it): one statement
+that both mints the token and proves the snapshot was current. When it
+inserts nothing, ``StaleClient`` tells the grant to reload and decide again."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+    set_token_value,
+)
+
+from apps.core.ids import parse_uuid
+from apps.oauth.clients import Client
+from apps.oauth.models import CodeRedemption
+from apps.users.models import User
+
+AccessToken = get_access_token_model()
+RefreshToken = get_refresh_token_model()
+Grant = get_grant_model()
+IDToken = get_id_token_model()
+
+
+class StaleClient(Exception):
+    """The application changed (or vanished) since its snapshot was cached."""
+
+
+def checksum(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+_INSERT_COLUMNS = (
+    "token",
+    "token_checksum",
+    "user",
+    "application",
+    "expires",
+    "scope",
+    "resource",
+    "id_token",
+    "source_refresh_token",
+    "created",
+    "updated",
+)
+_sql_cache: dict[bool, str] = {}
+
+
+def _insert_sql(returning: bool) -> str:
+    sql = _sql_cache.get(returning)
+    if sql is None:
+        quote = connection.ops.quote_name
+        app_model = get_application_model()
+        columns = ", ".join(quote(AccessToken._meta.get_field(name).column) for name in _INSERT_COLUMNS)
+        placeholders = ", ".join(["%s"] * len(_INSERT_COLUMNS))
+        app_pk = quote(app_model._meta.pk.column)
+        app_updated = quote(app_model._meta.get_field("updated").column)
+        # Names come from model metadata, values are bound parameters.
+        sql = (
+            f"INSERT INTO {quote(AccessToken._meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT {placeholders} FROM {quote(app_model._meta.db_table)} "
+            f"WHERE {app_pk} = %s AND {app_updated} = %s"
+        )
+        if returning:
+            sql += f" RETURNING {quote(AccessToken._meta.pk.column)}"
+        _sql_cache[returning] = sql
+    return sql
+
+
+def _prep(model: Any, name: str, value: Any) -> Any:
+    return model._meta.get_field(name).get_db_prep_save(value, connection)
+
+
+def access_token_insert(
+    *,
+    client: Client,
+    raw: str,
+    expires: datetime.datetime,
+    scope: str,
+    resource: list[str],
+    user_id: uuid.UUID | None = None,
+    id_token_id: int | None = None,
+    source_refresh_token_id: int | None = None,
+    now: datetime.datetime | None = None,
+    returning: bool = False,
+) -> int | None:
+    """Mint one access token row in one statement, only if ``client`` is still current."""
+    now = now or timezone.now()
+    values = {
+        "token": "",  # RFC 9700: only the checksum is kept
+        "token_checksum": checksum(raw),
+        "user": user_id,
+        "application": client.id,
+        "expires": expires,
+        "scope": scope,
+        "resource": resource,
+        "id_token": id_token_id,
+        "source_refresh_token": source_refresh_token_id,
+        "created": now,
+        "updated": now,
+    }
+    params = [_prep(AccessToken, name, values[name]) for name in _INSERT_COLUMNS]
+    params += [client.id, _prep(get_application_model(), "updated", client.version)]
+    # ``returning``: PostgreSQL and SQLite (3.35+) both return the new id from the same statement.
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(returning), params)
+        row = cursor.fetchone() if returning else None
+        if (row is None) if returning else (cursor.rowcount == 0):
+            raise StaleClient(client.client_id)
+    return int(row[0]) if row is not None else None
+
+
+def refresh_token_insert(
+    *, client: Client, raw: str, user_id: uuid.UUID, access_token_id: int, family: uuid.UUID, resource: list[str]
+) -> int:
+    token = RefreshToken(
+        user_id=user_id,
+        application_id=client.id,
+        access_token_id=access_token_id,
+        token_family=family,
+        resource=resource,
+    )
+    set_token_value(token, raw)
+    token.save(force_insert=True)
+    return token.pk
+
+
+def id_token_insert(
+    *, client: Client, user_id: uuid.UUID, jti: uuid.UUID, expires: datetime.datetime, scope: str
+) -> int:
+    row = IDToken.objects.create(user_id=user_id, application_id=client.id, jti=jti, expires=expires, scope=scope)
+    return row.pk
+
+
+@dataclass(frozen=True)
+class AccessTokenRecord:
+    """What introspection needs of an access token, read in one narrow query."""
+
+    id: int
+    expires: datetime.datetime
+    created: datetime.datetime
+    scope: str
+    resource: list[str]
+    application_id: int
+    client_id: str
+    organization_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    username: str | None
+    user_state: str | None
+
+
+_record_sql: list[str] = []
+
+
+def _record_query() -> str:
+    if not _record_sql:
+        quote = connection.ops.quote_name
+        app = get_application_model()._meta
+        token = AccessToken._meta
+        user = User._meta
+        col = lambda meta, name: quote(meta.get_field(name).column)  # noqa: E731
+        _record_sql.append(
+            # Names come from model metadata; the checksum is a bound parameter.
+            f"SELECT t.{col(token, 'id')}, t.{col(token, 'expires')}, t.{col(token, 'created')}, "  # noqa: S608
+            f"t.{col(token, 'scope')}, t.{col(token, 'resource')}, a.{col(app, 'id')}, a.{col(app, 'client_id')}, "
+            f"a.{col(app, 'organization')}, u.{col(user, 'id')}, u.{col(user, 'username')}, u.{col(user, 'state')} "
+            f"FROM {quote(token.db_table)} t "
+            f"JOIN {quote(app.db_table)} a ON a.{col(app, 'id')} = t.{col(token, 'application')} "
+            f"LEFT JOIN {quote(user.db_table)} u ON u.{col(user, 'id')} = t.{col(token, 'user')} "
+            f"WHERE t.{col(token, 'token_checksum')} = %s"
+        )
+    return _record_sql[0]
+
+
+def _datetime(value: Any) -> datetime.datetime:
+    if isinstance(value, str):  # SQLite
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, datetime.UTC)
+
+
+def access_token_record(raw: str) -> AccessTokenRecord | None:
+    """The access token presented as ``raw`` (one raw query: this runs on every introspection)."""
+    if not raw or len(raw) > 16_384:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_record_query(), [checksum(raw)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token_id, expires, created, scope, resource, app_id, client_id, org_id, user_id, username, state = row
+    if isinstance(resource, str):
+        resource = json.loads(resource)
+    return AccessTokenRecord(
+        id=token_id,
+        expires=_datetime(expires),
+        created=_datetime(created),
+        scope=scope,
+        resource=list(resource or []),
+        application_id=app_id,
+        client_id=client_id,
+        organization_id=parse_uuid(org_id),
+        user_id=parse_uuid(user_id) if user_id is not None else None,
+        username=username,
+        user_state=state,
+    )
+
+
+def access_token_find(raw: str) -> Any | None:
+    """The access token row presented as ``raw``, with its application and user, or None."""
+    if not raw or len(raw) > 16_384:
+        return None
+    return AccessToken.objects.select_related("application", "user").filter(token_checksum=checksum(raw)).first()
+
+
+def refresh_token_find(raw: str) -> Any | None:
+    if not raw or len(raw) > 1024:
+        return None
+    return (
+        RefreshToken.objects.select_related("application", "user", "access_token")
+        .filter(token_checksum=checksum(raw))
+        .order_by("revoked")  # a live row first, should one exist beside revoked ones
+        .first()
+    )
+
+
+def refresh_token_retire(refresh_token_id: int, *, now: datetime.datetime) -> bool:
+    """Mark a rotated refresh token revoked; False when another request got there first."""
+    return bool(RefreshToken.objects.filter(pk=refresh_token_id, revoked__isnull=True).update(revoked=now, updated=now))
+
+
+def refresh_token_rebind(refresh_token_id: int, *, access_token_id: int, now: datetime.datetime) -> None:
+    RefreshToken.objects.filter(pk=refresh_token_id).update(access_token_id=access_token_id, updated=now)
+
+
+def token_family_revoke(family: uuid.UUID | None) -> None:
+    """Revoke every refresh token of ``family`` and delete the family's access tokens."""
+    if family is not None:
+        RefreshToken.revoke_family(family)
+
+
+def access_token_delete(access_token_id: int | None) -> None:
+    if access_token_id is not None:
+        AccessToken.objects.filter(pk=access_token_id).delete()
+
+
+def access_token_revoke(access_token_id: int) -> None:
+    """RFC 7009: revoking an access token also revokes the refresh token family it came with."""
+    family = RefreshToken.objects.filter(access_token_id=access_token_id).values_list("token_family", flat=True)
+    family = family.first()
+    if family is not None:
+        token_family_revoke(family)
+    access_token_delete(access_token_id)
+
+
+# --- authorization codes ----------------------------------------------------------
+
+
+def code_create(
+    *,
+    client: Client,
+    raw: str,
+    user_id: uuid.UUID,
+    expires: datetime.datetime,
+    redirect_uri: str,
+    scope: str,
+    code_challenge: str,
+    code_challenge_method: str,
+    nonce: str,
+    resource: list[str],
+    auth_time: int,
+) -> None:
+    Grant.objects.create(
+        code=checksum(raw),  # a database read alone cannot redeem codes
+        user_id=user_id,
+        application_id=client.id,
+        expires=expires,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        code_challenge=code_challenge,
+        code_challenge_method=code_challenge_method,
+        nonce=nonce,
+        resource=resource,
+        # The ID token needs the moment the user authenticated; DOT keeps the
+        # (unsupported) OIDC ``claims`` request here, we keep the auth context.
+        claims=f'{{"auth_time":{int(auth_time)}}}',
+    )
+
+
+def code_find(raw: str) -> Any | None:
+    if not raw or len(raw) > 512:
+        return None
+    return Grant.objects.select_related("user").filter(code=checksum(raw)).first()
+
+
+def code_consume(grant_id: int) -> bool:
+    """Delete the code; False when a concurrent exchange consumed it first."""
+    deleted, _ = Grant.objects.filter(pk=grant_id).delete()
+    return deleted > 0
+
+
+def code_redemption_record(
+    *,
+    raw: str,
+    client: Client,
+    access_token_id: int,
+    family: uuid.UUID | None,
+    expires: datetime.datetime,
+) -> None:
+    CodeRedemption.objects.create(
+        code_checksum=checksum(raw),
+        application_id=client.id,
+        access_token_id=access_token_id,
+        token_family=family,
+        expires=expires,
+    )
+
+
+def code_replay_revoke(raw: str) -> bool:
+    """When ``raw`` is a code that was already exchanged, revoke what it issued and say so."""
+    if not raw or len(raw) > 512:
+        return False
+    redemption = CodeRedemption.objects.filter(code_checksum=checksum(raw)).first()
+    if redemption is None:
+        return False
+    with transaction.atomic():
+        token_family_revoke(redemption.token_family)
+        access_token_delete(redemption.access_token_id)
+    return True
+
+
+def expired_clear(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Sweep: expired codes, redemptions, and expired access tokens no live refresh token still
+    points at (a refresh token's scope is that of its access token)."""
+    now = now or timezone.now()
+    return {
+        "codes": Grant.objects.filter(expires__lt=now).delete()[0],
+        "redemptions": CodeRedemption.objects.filter(expires__lt=now).delete()[0],
+        "access_tokens": AccessToken.objects.filter(expires__lt=now - datetime.timedelta(hours=1))
+        .exclude(refresh_token__revoked__isnull=True, refresh_token__isnull=False)
+        .delete()[0],
+    }

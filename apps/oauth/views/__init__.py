@@ -1,0 +1,1 @@
+"""HTTP adapters of the OAuth endpoints: parse, call the protocol modules, answer."""

@@ -1,0 +1,132 @@
+"""GET/POST /oauth2/authorize and the minimal login page /oauth2/login.
+
+The login page is a stand-in until the login portal issue: username and
+password of the organization in the URL, CSRF-protected, one message for
+every failure so it never tells whether an account exists."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.contrib.auth import login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+
+from apps.console.forms import LoginForm
+from apps.oauth.authorize import (
+    AuthorizeError,
+    AuthorizeFatal,
+    authorization_request_parse,
+    code_issue,
+    redirect_uri_with,
+)
+from apps.oauth.issuer import issuer
+from apps.users.services import user_check_password
+
+AUTH_TIME_SESSION_KEY = "oauth_auth_time"
+BACKEND = "apps.users.backends.OrganizationUserBackend"
+
+
+def redirect_to_client(url: str) -> HttpResponse:
+    """A 302 to a registered redirect URI (any scheme a native app registered, not only http/https)."""
+    response = HttpResponse(status=302)
+    response["Location"] = url
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def error_page(request: HttpRequest, description: str, *, status: int = 400) -> HttpResponse:
+    return render(request, "oauth/error.html", {"description": description}, status=status)
+
+
+def session_user(request: HttpRequest, organization: Any) -> Any | None:
+    """The signed-in user when the session belongs to this organization."""
+    user = request.user
+    if not user.is_authenticated or user.organization_id != organization.id or not user.is_active:
+        return None
+    return user
+
+
+def _auth_time(request: HttpRequest, user: Any) -> int:
+    value = request.session.get(AUTH_TIME_SESSION_KEY)
+    if isinstance(value, int):
+        return value
+    return int(user.last_login.timestamp()) if user.last_login else int(time.time())
+
+
+@csrf_exempt  # a cross-site POST here is no worse than the equivalent GET navigation
+@never_cache
+def authorize(request: HttpRequest) -> HttpResponse:
+    organization = request.organization
+    if organization is None or request.method not in ("GET", "POST"):
+        raise Http404
+    if not organization.is_active:
+        return error_page(request, _("This organization is disabled."), status=403)
+    params = request.GET if request.method == "GET" else request.POST
+    try:
+        auth_request = authorization_request_parse(params, organization=organization)
+        user = session_user(request, organization)
+        if user is None and "none" in auth_request.prompt:
+            raise AuthorizeError(
+                "login_required",
+                "The user is not signed in.",
+                redirect_uri=auth_request.redirect_uri,
+                state=auth_request.state,
+            )
+    except AuthorizeFatal as exc:
+        return error_page(request, exc.description)
+    except AuthorizeError as exc:
+        fields = {"error": exc.error, "error_description": exc.description, "state": exc.state}
+        return redirect_to_client(redirect_uri_with(exc.redirect_uri, {**fields, "iss": issuer(organization)}))
+    if user is None or "login" in auth_request.prompt:
+        again = params.copy()
+        again.pop("prompt", None)  # once signed in, come back without forcing another login
+        next_url = f"{reverse('oauth:authorize')}?{again.urlencode()}"
+        return redirect(f"{reverse('oauth:login')}?{urlencode({'next': next_url})}")
+    code = code_issue(auth_request, user=user, organization=organization, auth_time=_auth_time(request, user))
+    fields = {"code": code, "state": auth_request.state, "iss": issuer(organization)}
+    return redirect_to_client(redirect_uri_with(auth_request.redirect_uri, fields))
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Only a return to this tenant's authorize endpoint is followed."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return ""
+    authorize_path = reverse("oauth:authorize")
+    if parts.scheme or parts.netloc or parts.path != authorize_path or "\\" in candidate:
+        return ""
+    return candidate
+
+
+@sensitive_post_parameters("password")
+@never_cache
+def login_view(request: HttpRequest) -> HttpResponse:
+    organization = request.organization
+    if organization is None:
+        raise Http404
+    next_url = _safe_next(request)
+    form = LoginForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        user = user_check_password(
+            organization=organization,
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+        )
+        if user is None:
+            form.add_error(None, _("Incorrect username or password."))
+        else:
+            login(request, user, backend=BACKEND)
+            request.session[AUTH_TIME_SESSION_KEY] = int(time.time())
+            return redirect(next_url or reverse("myaccount:home"))
+    context = {"form": form, "next": next_url, "organization": organization}
+    return render(request, "oauth/login.html", context, status=400 if form.errors else 200)

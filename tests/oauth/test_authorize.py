@@ -1,0 +1,213 @@
+"""The authorize endpoint and the login page: redirects only to registered URIs, RFC 6749 §4.1.2.1 errors,
+prompt handling, and a login form that never tells whether an account exists."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+
+from tests.oauth.conftest import PASSWORD, REDIRECT
+from tests.oauth.helpers import pkce_pair, query_of
+
+AUTHORIZE = "/oauth2/authorize"
+
+
+def params(app, **more):
+    _verifier, challenge = pkce_pair()
+    return {
+        "response_type": "code",
+        "client_id": app.client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "openid",
+        "state": "xyz",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **more,
+    }
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "https://evil.example.com/callback",
+        "https://rp.example.com/callback/../evil",
+        "https://rp.example.com/callback?x=1",
+        "https://rp.example.com/CALLBACK",
+        "//evil.example.com",
+        "javascript:alert(1)",
+    ],
+)
+def test_unregistered_redirect_uris_get_an_error_page_never_a_redirect(browser, web, redirect_uri):
+    response = browser.get(AUTHORIZE, params(web, redirect_uri=redirect_uri))
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert b"redirect_uri" in response.content
+
+
+@pytest.mark.parametrize("client_id", ["", "unknown-client"])
+def test_unknown_client_gets_an_error_page(browser, web, client_id):
+    response = browser.get(AUTHORIZE, params(web, client_id=client_id))
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
+def test_client_of_another_tenant_is_unknown_here(browser, other_tenant, make_app):
+    acme_app = make_app(other_tenant, name="acme-web")
+    response = browser.get(AUTHORIZE, params(acme_app))
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
+def test_duplicate_redirect_uri_is_an_error_page(browser, web):
+    query = f"client_id={web.client_id}&redirect_uri={REDIRECT}&redirect_uri={REDIRECT}&response_type=code"
+    response = browser.get(f"{AUTHORIZE}?{query}")
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"response_type": ""}, "invalid_request"),
+        ({"code_challenge_method": "plain"}, "invalid_request"),
+        ({"code_challenge_method": ""}, "invalid_request"),
+        ({"code_challenge": "", "code_challenge_method": ""}, "invalid_request"),
+        ({"code_challenge": "too-short"}, "invalid_request"),
+        ({"resource": "https://api.example.com/unknown"}, "invalid_target"),
+        ({"scope": "bad\\scope"}, "invalid_scope"),
+        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+        ({"prompt": "none login"}, "invalid_request"),
+        ({"response_mode": "fragment"}, "invalid_request"),
+    ],
+)
+def test_errors_after_the_redirect_uri_is_known_go_back_to_it(browser, web, change, error):
+    response = browser.get(AUTHORIZE, params(web, **change))
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(REDIRECT + "?")
+    query = query_of(location)
+    assert query["error"] == error
+    assert query["state"] == "xyz"
+    assert query["iss"] == "http://127.0.0.1:8000/oauth2/token"
+
+
+def test_m2m_app_may_not_use_the_code_flow(browser, root_org, make_app):
+    app = make_app(root_org, "oidc-web-application", "cc-only")
+    from apps.applications.models import Application
+
+    Application.objects.filter(pk=app.application.pk).update(grant_types=["client_credentials"])
+    response = browser.get(AUTHORIZE, params(app))
+    assert query_of(response["Location"])["error"] == "unauthorized_client"
+
+
+def test_public_client_without_pkce_is_refused(browser, root_org, make_app):
+    spa = make_app(root_org, "react-application", "spa")
+    response = browser.get(AUTHORIZE, params(spa, code_challenge="", code_challenge_method=""))
+    assert query_of(response["Location"])["error"] == "invalid_request"
+
+
+def test_registered_redirect_uri_keeps_its_query(browser, root_org, make_app):
+    app = make_app(root_org, name="with-query", redirect_uris=["https://rp.example.com/cb?tenant=7"])
+    response = browser.get(AUTHORIZE, params(app, redirect_uri="https://rp.example.com/cb?tenant=7"))
+    query = query_of(response["Location"])
+    assert query["tenant"] == "7"
+    assert query["code"]
+
+
+def test_redirect_uri_may_be_omitted_when_only_one_is_registered(browser, web):
+    p = params(web)
+    del p["redirect_uri"]
+    response = browser.get(AUTHORIZE, p)
+    assert response["Location"].startswith(REDIRECT + "?code=")
+
+
+def test_prompt_none_without_a_session_is_login_required(client, web):
+    response = client.get(AUTHORIZE, params(web, prompt="none"))
+    assert query_of(response["Location"])["error"] == "login_required"
+
+
+def test_without_a_session_the_user_is_sent_to_the_login_page_and_back(client, web, alice):
+    response = client.get(AUTHORIZE, params(web))
+    assert response.status_code == 302
+    login_url = response["Location"]
+    assert urlsplit(login_url).path == "/oauth2/login"
+    page = client.get(login_url)
+    assert page.status_code == 200
+    assert b"csrfmiddlewaretoken" in page.content
+    next_url = query_of(login_url)["next"]
+    done = client.post(login_url, {"username": "alice", "password": PASSWORD, "next": next_url})
+    assert done.status_code == 302
+    assert done["Location"] == next_url
+    final = client.get(done["Location"])
+    assert final["Location"].startswith(REDIRECT + "?code=")
+
+
+def test_prompt_login_forces_the_login_page_even_with_a_session(browser, web):
+    response = browser.get(AUTHORIZE, params(web, prompt="login"))
+    assert urlsplit(response["Location"]).path == "/oauth2/login"
+    assert "prompt" not in query_of(query_of(response["Location"])["next"])
+
+
+def test_a_session_of_another_tenant_does_not_count(web, other_admin):
+    browser = Client()
+    browser.force_login(other_admin)
+    response = browser.get(AUTHORIZE, params(web))
+    assert urlsplit(response["Location"]).path == "/oauth2/login"
+
+
+def test_tenant_login_page_and_redirect_stay_in_the_tenant(other_tenant, make_app, make_user):
+    app = make_app(other_tenant, name="acme-web")
+    make_user(other_tenant, "carol")
+    browser = Client()
+    response = browser.get("/t/acme/oauth2/authorize", params(app))
+    assert urlsplit(response["Location"]).path == "/t/acme/oauth2/login"
+    done = browser.post(
+        response["Location"],
+        {"username": "carol", "password": PASSWORD, "next": query_of(response["Location"])["next"]},
+    )
+    final = browser.get(done["Location"])
+    query = query_of(final["Location"])
+    assert query["code"]
+    assert query["iss"] == "http://127.0.0.1:8000/t/acme/oauth2/token"
+
+
+def test_login_failures_all_look_the_same(client, alice):
+    wrong = client.post("/oauth2/login", {"username": "alice", "password": "wrong-password"})
+    unknown = client.post("/oauth2/login", {"username": "nobody", "password": "wrong-password"})
+    assert wrong.status_code == unknown.status_code == 400
+    assert b"Incorrect username or password." in wrong.content
+    strip = lambda page: re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", page)  # noqa: E731
+    assert strip(wrong.content).replace(b"alice", b"nobody") == strip(unknown.content)
+
+
+def test_login_page_requires_csrf(alice):
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post("/oauth2/login", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.example.com/",
+        "//evil.example.com/oauth2/authorize",
+        "/console/",
+        "/oauth2/authorizeX?a=1",
+        "http://[::1/oauth2/authorize",
+        "/\\evil.example.com/oauth2/authorize",
+    ],
+)
+def test_login_never_redirects_outside_the_authorize_endpoint(client, alice, next_url):
+    response = client.post(f"/oauth2/login?next={next_url}", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/myaccount/"
+
+
+def test_login_page_has_no_inline_script(client, root_org):
+    page = client.get("/oauth2/login").content.decode()
+    assert "<script>" not in page
+    assert "onclick" not in page
