@@ -207,6 +207,9 @@ OAUTH2_PROVIDER = {
     # RFC 9700: keep only a checksum of access and refresh tokens at rest.
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
 }
+# Dynamic client registration (RFC 7591) at /oauth2/register: "open", "initial-access-token"
+# (a bearer token with internal_dcr_create) or "off". See docs/oauth.md.
+IAM_DCR_MODE = os.environ.get("IAM_DCR_MODE", "initial-access-token" if PRODUCTION else "open")
 
 
 def _master_key() -> str:
@@ -230,6 +233,11 @@ IAM_MASTER_KEY = _master_key()
 # How long a rotated-out signing key stays in the JWKS: longer than any token it
 # signed lives (access and ID tokens), so none fails verification in between.
 IAM_KEY_ROTATION_OVERLAP_SECONDS = int(os.environ.get("IAM_KEY_ROTATION_OVERLAP_SECONDS", "86400"))
+# DPoP (RFC 9449, docs/dpop.md): how far a proof's iat may lie in the past or future; whether
+# the token endpoint demands server nonces (use_dpop_nonce), and how long one nonce window lasts.
+IAM_DPOP_PROOF_WINDOW_SECONDS = int(os.environ.get("IAM_DPOP_PROOF_WINDOW_SECONDS", "60"))
+IAM_DPOP_NONCE_REQUIRED = env_bool("IAM_DPOP_NONCE_REQUIRED", False)
+IAM_DPOP_NONCE_LIFETIME_SECONDS = int(os.environ.get("IAM_DPOP_NONCE_LIFETIME_SECONDS", "300"))
 
 # --- Celery --------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}")

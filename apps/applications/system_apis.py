@@ -79,6 +79,11 @@ SYSTEM_API_RESOURCES: list[dict] = [
         "scopes": [("internal_audit_log_view", "View audit logs")],
     },
     {
+        "identifier": "/api/identity/oauth2/dcr/v1.1/register",
+        "name": "Dynamic Client Registration API",
+        "scopes": [("internal_dcr_create", "Register applications dynamically (initial access token)")],
+    },
+    {
         "identifier": "/scim2/Me",
         "name": "SCIM2 Me API",
         "scopes": [("internal_login", "Log in and manage own account")],
@@ -86,7 +91,12 @@ SYSTEM_API_RESOURCES: list[dict] = [
 ]
 # Organization-scoped twins (internal_org_*) used inside sub-organizations.
 for _resource in list(SYSTEM_API_RESOURCES):
-    if _resource["identifier"] in {"/scim2/Me", "/api/server/v1/audit-logs", "/api/server/v1/keystores"}:
+    if _resource["identifier"] in {
+        "/scim2/Me",
+        "/api/server/v1/audit-logs",
+        "/api/server/v1/keystores",
+        "/api/identity/oauth2/dcr/v1.1/register",
+    }:
         continue
     SYSTEM_API_RESOURCES.append(
         {

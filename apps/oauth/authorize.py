@@ -9,6 +9,7 @@ errors go back to the registered redirect URI (``AuthorizeError``)."""
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -27,7 +28,18 @@ from apps.oauth.tokens import random_token
 MAX_STATE_LENGTH = 2048
 MAX_NONCE_LENGTH = 255
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
-_SINGLE = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "prompt", "code_challenge")
+_SINGLE = (
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "nonce",
+    "prompt",
+    "code_challenge",
+    "dpop_jkt",
+)
+_JKT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # a base64url SHA-256 thumbprint
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
 
 
@@ -60,6 +72,7 @@ class AuthorizationRequest:
     code_challenge: str
     nonce: str
     prompt: frozenset[str]
+    dpop_jkt: str = ""  # RFC 9449 §10: the code may only be redeemed with a proof from this key
 
 
 def _redirect_uri(params: QueryDict, client: Client) -> str:
@@ -133,6 +146,9 @@ def authorization_request_parse(params: QueryDict, *, organization: Any) -> Auth
     prompt = frozenset(params.get("prompt", "").split())
     if not prompt <= PROMPTS or ("none" in prompt and len(prompt) > 1):
         raise fail("invalid_request", "prompt is not valid.")
+    dpop_jkt = params.get("dpop_jkt", "")
+    if dpop_jkt and not _JKT.match(dpop_jkt):
+        raise fail("invalid_request", "dpop_jkt must be a base64url SHA-256 JWK thumbprint.")
     return AuthorizationRequest(
         client=client,
         redirect_uri=redirect_uri,
@@ -142,6 +158,7 @@ def authorization_request_parse(params: QueryDict, *, organization: Any) -> Auth
         code_challenge=challenge,
         nonce=nonce,
         prompt=prompt,
+        dpop_jkt=dpop_jkt,
     )
 
 
@@ -171,5 +188,6 @@ def code_issue(request: AuthorizationRequest, *, user: Any, organization: Any, a
         nonce=request.nonce,
         resource=[resource.identifier for resource in request.resources],
         auth_time=auth_time,
+        dpop_jkt=request.dpop_jkt,
     )
     return code

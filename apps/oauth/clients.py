@@ -20,6 +20,8 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import json
+import time
 import uuid
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
@@ -30,11 +32,23 @@ from django.http import HttpRequest
 from apps.applications.models import Application, AuthorizedAPI
 from apps.applications.secrets import client_secret_matches
 from apps.oauth.cache import TTLCache
+from apps.oauth.client_assertion import (
+    ASSERTION_TYPE,
+    CLOCK_SKEW_SECONDS,
+    VerifiedAssertion,
+    assertion_subject,
+    client_assertion_verify,
+)
+from apps.oauth.dpop import VerifiedProof
 from apps.oauth.errors import OAuthError, invalid_client, invalid_request
+from apps.oauth.issuer import issuer
+from apps.oauth.replay import PURPOSE_CLIENT_ASSERTION, jti_use_once
 
 GRANT_AUTHORIZATION_CODE = "authorization_code"
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_REFRESH_TOKEN = "refresh_token"
+GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+GRANT_DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 
 # django-oauth-toolkit's single grant field, for applications that predate ``grant_types``.
 _LEGACY_GRANTS = {
@@ -45,6 +59,7 @@ _LEGACY_GRANTS = {
 AUTH_BASIC = "client_secret_basic"
 AUTH_POST = "client_secret_post"
 AUTH_NONE = "none"
+AUTH_PRIVATE_KEY_JWT = "private_key_jwt"
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,8 @@ class Client:
     id_token_lifetime: int
     refresh_rotation: bool
     resources: tuple[AuthorizedResource, ...]
+    jwks: str = ""  # the registered JWK Set (JSON) for private_key_jwt
+    dpop_required: bool = False  # token binding "DPoP": every token request needs a proof (RFC 9449 §5)
 
     def allows(self, grant_type: str) -> bool:
         return grant_type in self.grant_types
@@ -94,6 +111,7 @@ class Client:
 class AuthenticatedClient:
     client: Client
     method: str
+    dpop: VerifiedProof | None = None  # the key the client proved it holds (RFC 9449), if it sent a proof
 
 
 _cache = TTLCache(max_entries=10_000, ttl_seconds=float(getattr(settings, "IAM_OAUTH_CLIENT_CACHE_SECONDS", 60)))
@@ -157,6 +175,8 @@ def client_snapshot(app: Application) -> Client:
         id_token_lifetime=app.id_token_lifetime,
         refresh_rotation=app.refresh_rotation,
         resources=_resources(app),
+        jwks=json.dumps(app.jwks) if app.jwks else "",
+        dpop_required=app.token_binding == Application.TokenBinding.DPOP,
     )
 
 
@@ -199,12 +219,16 @@ def client_authenticate(
 ) -> AuthenticatedClient:
     """Authenticate the client of a token-style request in ``organization``.
 
-    Methods: client_secret_basic, client_secret_post, and none (public clients,
-    which identify themselves with ``client_id`` only). A client of another
-    organization is unknown here."""
+    Methods: client_secret_basic, client_secret_post, private_key_jwt, and
+    none (public clients, which identify themselves with ``client_id`` only).
+    A client of another organization is unknown here."""
     basic = _basic_credentials(request)
     form_id = request.POST.get("client_id", "")
     form_secret = request.POST.get("client_secret", "")
+    if "client_assertion" in request.POST or "client_assertion_type" in request.POST:
+        if basic is not None or form_secret:
+            raise invalid_request("Use only one client authentication method.")
+        return _authenticate_with_assertion(request, organization=organization, form_id=form_id)
     if basic is not None:
         if form_secret:
             raise invalid_request("Use only one client authentication method.")
@@ -231,7 +255,7 @@ def client_authenticate(
     if method == AUTH_NONE:
         raise invalid_client("Client authentication is required.")
     if client.auth_method not in (AUTH_BASIC, AUTH_POST):
-        raise invalid_client(f"The client authentication method {client.auth_method} is not supported yet.")
+        raise invalid_client(f"The client must authenticate with {client.auth_method}.")
     if not client_secret_matches(client.secret_hash, secret):
         # The secret may have been regenerated since this process cached the client: re-read it,
         # at most once a second per client, so wrong secrets cannot turn into a query flood.
@@ -244,6 +268,51 @@ def client_authenticate(
         if not client_secret_matches(client.secret_hash, secret):
             raise invalid_client()
     return AuthenticatedClient(client, method)
+
+
+def _assertion_checked(request: HttpRequest, client: Client, assertion: str, organization: object) -> VerifiedAssertion:
+    # RFC 7523 §3: the audience identifies this server; its issuer is also its token endpoint.
+    called = f"{settings.IAM_BASE_URL}{getattr(request, 'tenant_prefix', '')}{request.path_info}"
+    return client_assertion_verify(
+        assertion,
+        client_id=client.client_id,
+        jwks=json.loads(client.jwks or "{}"),
+        cache_key=(client.client_id, client.version),
+        audiences={issuer(organization), called},
+        now=time.time(),
+    )
+
+
+def _authenticate_with_assertion(request: HttpRequest, *, organization: object, form_id: str) -> AuthenticatedClient:
+    """private_key_jwt: the client named by ``client_id`` or, without it, by the assertion's ``sub``."""
+    if request.POST.get("client_assertion_type") != ASSERTION_TYPE:
+        raise invalid_client(f"client_assertion_type must be {ASSERTION_TYPE}.")
+    assertion = request.POST.get("client_assertion", "")
+    if not assertion:
+        raise invalid_request("client_assertion is required with client_assertion_type.")
+    client_id = form_id or assertion_subject(assertion)
+    client = client_get(client_id)
+    if client is None or client.organization_id != getattr(organization, "id", None):
+        raise invalid_client()
+    request.oauth_client = client  # type: ignore[attr-defined]  # for CORS on the response
+    if client.auth_method != AUTH_PRIVATE_KEY_JWT:
+        raise invalid_client("The client is not registered for private_key_jwt.")
+    try:
+        verified = _assertion_checked(request, client, assertion, organization)
+    except OAuthError as exc:
+        # The keys may have been rotated since this process cached the client: re-read once a second at most.
+        if exc.error != "invalid_client" or _recent_reloads.get(client_id) is not None:
+            raise
+        _recent_reloads.put(client_id, True)
+        fresh = client_load(client_id)
+        if fresh is None or fresh.version == client.version or fresh.auth_method != AUTH_PRIVATE_KEY_JWT:
+            raise
+        client = fresh
+        verified = _assertion_checked(request, client, assertion, organization)
+    expires = datetime.datetime.fromtimestamp(verified.expires_at + CLOCK_SKEW_SECONDS, tz=datetime.UTC)
+    if not jti_use_once(purpose=PURPOSE_CLIENT_ASSERTION, issuer=client.client_id, jti=verified.jti, expires=expires):
+        raise invalid_client("The client assertion was already used.")
+    return AuthenticatedClient(client, AUTH_PRIVATE_KEY_JWT)
 
 
 def client_for_redirect(client_id: str, *, organization: object) -> Client | None:

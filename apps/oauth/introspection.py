@@ -71,7 +71,9 @@ def _access(raw: str, organization: Any, now: datetime.datetime) -> dict[str, An
         expires=token.expires,
         created=token.created,
     )
-    body.update({"scope": token.scope, "token_type": "Bearer"})
+    body.update({"scope": token.scope, "token_type": "DPoP" if token.jkt else "Bearer"})
+    if token.jkt:  # RFC 9449 §6.2: the resource server checks the proof's key against this
+        body["cnf"] = {"jkt": token.jkt}
     return body
 
 
@@ -100,6 +102,8 @@ def _refresh(raw: str, organization: Any, now: datetime.datetime) -> dict[str, A
         created=token.created,
     )
     body.update({"scope": token.access_token.scope, "token_type": "refresh_token"})
+    if token.dpop_jkt and app.client_type == app.CLIENT_PUBLIC:  # bound to the key (RFC 9449 §5)
+        body["cnf"] = {"jkt": token.dpop_jkt}
     return body
 
 

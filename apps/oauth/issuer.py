@@ -18,6 +18,7 @@ ENDPOINTS = {
     "userinfo_endpoint": "userinfo",
     "jwks_uri": "jwks",
     "end_session_endpoint": "logout",
+    "device_authorization_endpoint": "device_authorize",
 }
 
 

@@ -6,12 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from apps.oauth.claims import CLAIMS_SUPPORTED
-from apps.oauth.clients import AUTH_BASIC, AUTH_NONE, AUTH_POST
+from apps.oauth.client_assertion import ASSERTION_ALGORITHMS
+from apps.oauth.clients import (
+    AUTH_BASIC,
+    AUTH_NONE,
+    AUTH_POST,
+    AUTH_PRIVATE_KEY_JWT,
+    GRANT_DEVICE_CODE,
+    GRANT_TOKEN_EXCHANGE,
+)
+from apps.oauth.dcr import MODE_OFF, dcr_mode
+from apps.oauth.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from apps.oauth.issuer import ENDPOINTS, endpoint_url, issuer
 from apps.oauth.jose import signing_algorithm
 from apps.oauth.scopes import OIDC_SCOPES
 
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", GRANT_TOKEN_EXCHANGE, GRANT_DEVICE_CODE)
 
 
 def server_metadata(organization: Any) -> dict[str, Any]:
@@ -23,9 +33,13 @@ def server_metadata(organization: Any) -> dict[str, Any]:
             "response_modes_supported": ["query"],
             "grant_types_supported": list(GRANT_TYPES),
             "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": [AUTH_BASIC, AUTH_POST, AUTH_NONE],
-            "introspection_endpoint_auth_methods_supported": [AUTH_BASIC, AUTH_POST],
-            "revocation_endpoint_auth_methods_supported": [AUTH_BASIC, AUTH_POST, AUTH_NONE],
+            "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
+            "token_endpoint_auth_methods_supported": [AUTH_BASIC, AUTH_POST, AUTH_PRIVATE_KEY_JWT, AUTH_NONE],
+            "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
+            "introspection_endpoint_auth_methods_supported": [AUTH_BASIC, AUTH_POST, AUTH_PRIVATE_KEY_JWT],
+            "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
+            "revocation_endpoint_auth_methods_supported": [AUTH_BASIC, AUTH_POST, AUTH_PRIVATE_KEY_JWT, AUTH_NONE],
+            "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
             "scopes_supported": list(OIDC_SCOPES),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": [signing_algorithm(organization=organization)],
@@ -37,4 +51,6 @@ def server_metadata(organization: Any) -> dict[str, Any]:
             "authorization_response_iss_parameter_supported": True,
         }
     )
+    if dcr_mode() != MODE_OFF:
+        document["registration_endpoint"] = endpoint_url(organization, "register")
     return document

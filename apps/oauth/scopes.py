@@ -9,7 +9,8 @@
   directly or through groups). Scopes are compared per API resource, so a role
   holding ``read`` of one API never grants ``read`` of another.
 * OIDC scopes (openid profile email phone address) are always allowed in user
-  grants of an application that may use the authorization code grant.
+  grants of an application that may use a grant with a user (authorization
+  code, device code, token exchange).
 * ``resource`` (RFC 8707): each value must be the identifier of an API
   resource the application is authorized for, else ``invalid_target``. When
   given, only that resource's scopes can be granted and the token's ``aud``
@@ -28,11 +29,18 @@ from collections.abc import Iterable, Sequence
 from django.db.models import Q
 
 from apps.applications.models import Scope
-from apps.oauth.clients import GRANT_AUTHORIZATION_CODE, AuthorizedResource, Client
+from apps.oauth.clients import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_DEVICE_CODE,
+    GRANT_TOKEN_EXCHANGE,
+    AuthorizedResource,
+    Client,
+)
 from apps.oauth.errors import OAuthError
 from apps.users.models import Role
 
 OIDC_SCOPES = ("openid", "profile", "email", "phone", "address")
+_USER_GRANTS = frozenset({GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_TOKEN_EXCHANGE})
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3 scope-token
 MAX_SCOPE_LENGTH = 4096
 MAX_RESOURCE_LENGTH = 512
@@ -97,7 +105,7 @@ def scopes_for_user(
     organization_id: uuid.UUID,
 ) -> tuple[str, ...]:
     requested = tuple(requested)
-    oidc_allowed = client.allows(GRANT_AUTHORIZATION_CODE)
+    oidc_allowed = bool(client.grant_types & _USER_GRANTS)
     api_requested = [s for s in requested if s not in OIDC_SCOPES]
     granted_api: set[str] = set()
     if api_requested:

@@ -5,7 +5,11 @@ codes and their redemptions. Only checksums of tokens and codes are stored
 The access-token INSERT is conditional on the application's version (its
 ``updated`` timestamp, as the cached client snapshot saw it): one statement
 that both mints the token and proves the snapshot was current. When it
-inserts nothing, ``StaleClient`` tells the grant to reload and decide again."""
+inserts nothing, ``StaleClient`` tells the grant to reload and decide again.
+
+A DPoP-bound access token (RFC 9449) is recorded on its proof's replay-cache
+row (``apps.oauth.dpop``), inserted just before the token; token reads join
+that row by checksum for the bound key thumbprint (``jkt``)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from oauth2_provider.models import (
@@ -29,8 +34,9 @@ from oauth2_provider.models import (
 )
 
 from apps.core.ids import parse_uuid
-from apps.oauth.clients import Client
-from apps.oauth.models import CodeRedemption
+from apps.oauth.clients import GRANT_REFRESH_TOKEN, Client
+from apps.oauth.dpop import VerifiedProof, dpop_proof_record, dpop_proofs_clear
+from apps.oauth.models import CodeRedemption, DPoPProof
 from apps.users.models import User
 
 AccessToken = get_access_token_model()
@@ -100,12 +106,22 @@ def access_token_insert(
     source_refresh_token_id: int | None = None,
     now: datetime.datetime | None = None,
     returning: bool = False,
+    dpop: VerifiedProof | None = None,
 ) -> int | None:
-    """Mint one access token row in one statement, only if ``client`` is still current."""
+    """Mint one access token row in one statement, only if ``client`` is still current.
+
+    ``dpop``: the proof the token is bound to. Its row goes in first (one more statement), so a
+    replayed proof mints nothing; it is kept as long as a refresh token issued now could live."""
     now = now or timezone.now()
+    token_checksum = checksum(raw)
+    if dpop is not None:
+        keep = expires
+        if client.allows(GRANT_REFRESH_TOKEN):
+            keep = max(keep, now + datetime.timedelta(seconds=client.refresh_token_lifetime))
+        dpop_proof_record(dpop, token_checksum=token_checksum, keep_until=keep)
     values = {
         "token": "",  # RFC 9700: only the checksum is kept
-        "token_checksum": checksum(raw),
+        "token_checksum": token_checksum,
         "user": user_id,
         "application": client.id,
         "expires": expires,
@@ -164,6 +180,7 @@ class AccessTokenRecord:
     user_id: uuid.UUID | None
     username: str | None
     user_state: str | None
+    jkt: str | None = None  # RFC 9449: the thumbprint of the key a DPoP-bound token is bound to
 
 
 _record_sql: list[str] = []
@@ -175,15 +192,19 @@ def _record_query() -> str:
         app = get_application_model()._meta
         token = AccessToken._meta
         user = User._meta
+        proof = DPoPProof._meta
         col = lambda meta, name: quote(meta.get_field(name).column)  # noqa: E731
         _record_sql.append(
             # Names come from model metadata; the checksum is a bound parameter.
             f"SELECT t.{col(token, 'id')}, t.{col(token, 'expires')}, t.{col(token, 'created')}, "  # noqa: S608
             f"t.{col(token, 'scope')}, t.{col(token, 'resource')}, a.{col(app, 'id')}, a.{col(app, 'client_id')}, "
-            f"a.{col(app, 'organization')}, u.{col(user, 'id')}, u.{col(user, 'username')}, u.{col(user, 'state')} "
+            f"a.{col(app, 'organization')}, u.{col(user, 'id')}, u.{col(user, 'username')}, u.{col(user, 'state')}, "
+            f"b.{col(proof, 'jkt')} "
             f"FROM {quote(token.db_table)} t "
             f"JOIN {quote(app.db_table)} a ON a.{col(app, 'id')} = t.{col(token, 'application')} "
             f"LEFT JOIN {quote(user.db_table)} u ON u.{col(user, 'id')} = t.{col(token, 'user')} "
+            f"LEFT JOIN {quote(proof.db_table)} b "
+            f"ON b.{col(proof, 'access_token_checksum')} = t.{col(token, 'token_checksum')} "
             f"WHERE t.{col(token, 'token_checksum')} = %s"
         )
     return _record_sql[0]
@@ -204,7 +225,7 @@ def access_token_record(raw: str) -> AccessTokenRecord | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    token_id, expires, created, scope, resource, app_id, client_id, org_id, user_id, username, state = row
+    token_id, expires, created, scope, resource, app_id, client_id, org_id, user_id, username, state, jkt = row
     if isinstance(resource, str):
         resource = json.loads(resource)
     return AccessTokenRecord(
@@ -219,21 +240,35 @@ def access_token_record(raw: str) -> AccessTokenRecord | None:
         user_id=parse_uuid(user_id) if user_id is not None else None,
         username=username,
         user_state=state,
+        jkt=jkt,
     )
 
 
+def _bound_jkt(checksum_field: str) -> Subquery:
+    """The DPoP key thumbprint bound to the access token whose checksum is ``checksum_field``."""
+    return Subquery(DPoPProof.objects.filter(access_token_checksum=OuterRef(checksum_field)).values("jkt")[:1])
+
+
 def access_token_find(raw: str) -> Any | None:
-    """The access token row presented as ``raw``, with its application and user, or None."""
+    """The access token row presented as ``raw``, with its application, user and ``dpop_jkt``, or None."""
     if not raw or len(raw) > 16_384:
         return None
-    return AccessToken.objects.select_related("application", "user").filter(token_checksum=checksum(raw)).first()
+    return (
+        AccessToken.objects.select_related("application", "user")
+        .annotate(dpop_jkt=_bound_jkt("token_checksum"))
+        .filter(token_checksum=checksum(raw))
+        .first()
+    )
 
 
 def refresh_token_find(raw: str) -> Any | None:
+    """The refresh token row with its application, user, access token and ``dpop_jkt`` (the key its
+    access token is bound to: a public client's refresh token is bound to the same key)."""
     if not raw or len(raw) > 1024:
         return None
     return (
         RefreshToken.objects.select_related("application", "user", "access_token")
+        .annotate(dpop_jkt=_bound_jkt("access_token__token_checksum"))
         .filter(token_checksum=checksum(raw))
         .order_by("revoked")  # a live row first, should one exist beside revoked ones
         .first()
@@ -285,7 +320,11 @@ def code_create(
     nonce: str,
     resource: list[str],
     auth_time: int,
+    dpop_jkt: str = "",
 ) -> None:
+    context: dict[str, Any] = {"auth_time": int(auth_time)}
+    if dpop_jkt:
+        context["dpop_jkt"] = dpop_jkt  # RFC 9449 §10, checked when the code is exchanged
     Grant.objects.create(
         code=checksum(raw),  # a database read alone cannot redeem codes
         user_id=user_id,
@@ -299,7 +338,7 @@ def code_create(
         resource=resource,
         # The ID token needs the moment the user authenticated; DOT keeps the
         # (unsupported) OIDC ``claims`` request here, we keep the auth context.
-        claims=f'{{"auth_time":{int(auth_time)}}}',
+        claims=json.dumps(context, separators=(",", ":")),
     )
 
 
@@ -346,8 +385,8 @@ def code_replay_revoke(raw: str) -> bool:
 
 
 def expired_clear(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """Sweep: expired codes, redemptions, and expired access tokens no live refresh token still
-    points at (a refresh token's scope is that of its access token)."""
+    """Sweep: expired codes, redemptions, expired access tokens no live refresh token still
+    points at (a refresh token's scope is that of its access token), and DPoP proof rows."""
     now = now or timezone.now()
     return {
         "codes": Grant.objects.filter(expires__lt=now).delete()[0],
@@ -355,4 +394,5 @@ def expired_clear(*, now: datetime.datetime | None = None) -> dict[str, int]:
         "access_tokens": AccessToken.objects.filter(expires__lt=now - datetime.timedelta(hours=1))
         .exclude(refresh_token__revoked__isnull=True, refresh_token__isnull=False)
         .delete()[0],
+        "dpop_proofs": dpop_proofs_clear(now=now),
     }

@@ -11,6 +11,7 @@ from typing import Any
 
 from apps.oauth.claims import user_claims
 from apps.oauth.clients import AuthorizedResource, Client
+from apps.oauth.dpop import VerifiedProof
 from apps.oauth.issuer import issuer
 from apps.oauth.jose import jwt_sign, token_hash
 from apps.oauth.scopes import audience
@@ -29,6 +30,8 @@ class TokenGrant:
     resources: tuple[AuthorizedResource, ...]
     user: Any = None
     auth_time: int | None = None
+    act: dict[str, Any] | None = None  # RFC 8693 §4.1: who acts for the subject (token exchange)
+    dpop: VerifiedProof | None = None  # RFC 9449: the access token is bound to this proof's key
 
     @property
     def scope(self) -> str:
@@ -79,6 +82,10 @@ def access_token_mint(grant: TokenGrant, *, now: datetime.datetime) -> MintedTok
         claims["scope"] = grant.scope
     if grant.auth_time is not None:
         claims["auth_time"] = grant.auth_time
+    if grant.act:
+        claims["act"] = grant.act
+    if grant.dpop is not None:
+        claims["cnf"] = {"jkt": grant.dpop.jkt}  # RFC 9449 §6.1
     raw, _alg = jwt_sign(claims, organization=grant.organization, typ="at+jwt")
     # ``expires`` from the same integer second as ``exp``, so introspection and the JWT agree.
     return MintedToken(raw, datetime.datetime.fromtimestamp(issued_at + lifetime, tz=datetime.UTC), lifetime)
@@ -114,7 +121,8 @@ def token_response(
     access: MintedToken, grant: TokenGrant, *, refresh_token: str = "", id_token: str = ""
 ) -> dict[str, Any]:
     """RFC 6749 §5.1. ``scope`` is always listed, as the grant may give less than asked."""
-    body: dict[str, Any] = {"access_token": access.raw, "token_type": "Bearer", "expires_in": access.lifetime}
+    token_type = "DPoP" if grant.dpop is not None else "Bearer"
+    body: dict[str, Any] = {"access_token": access.raw, "token_type": token_type, "expires_in": access.lifetime}
     if grant.scopes:
         body["scope"] = grant.scope
     if refresh_token:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.oauth.views import authorize, discovery, endpoints, logout, token
+from apps.oauth.views import authorize, dcr, device, discovery, endpoints, logout, token
 
 app_name = "oauth"
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     path("userinfo", endpoints.userinfo, name="userinfo"),
     path("jwks", endpoints.jwks, name="jwks"),
     path("logout", logout.end_session, name="logout"),
+    path("device_authorize", device.device_authorize, name="device-authorize"),
+    path("device", device.device_verification, name="device"),
+    path("register", dcr.register, name="register"),
     # OIDC Discovery: {issuer}/.well-known/openid-configuration, the issuer being .../oauth2/token
     path("token/.well-known/openid-configuration", discovery.openid_configuration, name="openid-configuration"),
 ]

@@ -1,4 +1,6 @@
-"""The UserInfo endpoint's rules (OIDC Core §5.3) with RFC 6750 bearer errors."""
+"""The UserInfo endpoint's rules (OIDC Core §5.3) with RFC 6750 bearer errors,
+and DPoP-bound tokens (RFC 9449 §7): ``Authorization: DPoP <token>`` with a
+proof; a bound token sent as a bearer token is refused with a DPoP challenge."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from django.utils import timezone
 
 from apps.oauth import store
 from apps.oauth.claims import user_claims
+from apps.oauth.dpop import dpop_challenge, dpop_presentation_check
 from apps.users.models import User
 
 
@@ -29,25 +32,29 @@ class BearerError(Exception):
             parts.append(f'error_description="{self.description}"')
         if self.error == "insufficient_scope":
             parts.append('scope="openid"')
-        return "Bearer " + ", ".join(parts)
+        # RFC 9449 §7.2: the DPoP scheme is offered beside Bearer, without error details.
+        return "Bearer " + ", ".join(parts) + ", " + dpop_challenge(realm=realm)
 
 
-def bearer_token(request: HttpRequest) -> str:
-    """From the Authorization header, or the form body of a POST (RFC 6750 §2.1, §2.2); never the query."""
+def access_token_credentials(request: HttpRequest) -> tuple[str, str]:
+    """``(scheme, token)`` from the Authorization header (``Bearer`` or ``DPoP``), or the form body
+    of a POST as a bearer token (RFC 6750 §2.1, §2.2); never the query."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     body_token = request.POST.get("access_token", "") if request.method == "POST" else ""
     if header:
         scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip() or body_token:
+        if scheme.lower() not in ("bearer", "dpop") or not value.strip() or body_token:
             raise BearerError("invalid_request", "Malformed bearer credentials.", status=400)
-        return value.strip()
+        return scheme.lower(), value.strip()
     if body_token:
-        return body_token
+        return "bearer", body_token
     raise BearerError()
 
 
-def userinfo_claims(*, raw: str, organization: Any) -> tuple[dict[str, Any], Any]:
-    """The claims for the token's user, and the application the token was issued to."""
+def userinfo_claims(request: HttpRequest, *, scheme: str, raw: str, organization: Any) -> tuple[dict[str, Any], Any]:
+    """The claims for the token's user, and the application the token was issued to.
+
+    Raises ``BearerError``, or ``DPoPError`` for the DPoP rules (answered with a DPoP challenge)."""
     token = store.access_token_find(raw)
     if (
         token is None
@@ -60,6 +67,7 @@ def userinfo_claims(*, raw: str, organization: Any) -> tuple[dict[str, Any], Any
     user = token.user
     if user is None or user.state != User.State.ACTIVE:
         raise BearerError("invalid_token", "The access token does not belong to an active user.")
+    dpop_presentation_check(request, scheme=scheme, access_token=raw, bound_jkt=token.dpop_jkt)
     scopes = token.scope.split()
     if "openid" not in scopes:
         raise BearerError("insufficient_scope", "The access token lacks the openid scope.", status=403)

@@ -150,7 +150,7 @@ def test_grant_not_allowed_for_the_app_is_unauthorized_client(client, web):
     ("data", "error"),
     [
         ({"grant_type": "password", "username": "a", "password": "b"}, "unsupported_grant_type"),
-        ({"grant_type": "urn:ietf:params:oauth:grant-type:device_code"}, "unsupported_grant_type"),
+        ({"grant_type": "urn:ietf:params:oauth:grant-type:saml2-bearer"}, "unsupported_grant_type"),
         ({}, "invalid_request"),
         ([("grant_type", "client_credentials"), ("scope", "a"), ("scope", "b")], "invalid_request"),
         ({"grant_type": "client_credentials", "scope": 'bad"scope'}, "invalid_scope"),

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from apps.oauth.models import DeviceAuthorization
 from tests.oauth.helpers import basic, form_post, pkce_pair, query_of
 from tests.oauth.test_authorization_code import exchange, get_code
+from tests.oauth.test_private_key_jwt import ASSERTION_TYPE, assertion, new_key, public_jwks
 
 BASE = "http://127.0.0.1:8000"
+TX = "urn:ietf:params:oauth:grant-type:token-exchange"
+DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
+ACCESS = "urn:ietf:params:oauth:token-type:access_token"
 
 
 @pytest.mark.parametrize(
@@ -56,20 +61,50 @@ def test_every_advertised_endpoint_answers(client, root_org, web, m2m, browser):
     assert browser.get(local["authorization_endpoint"], {"client_id": web.client_id}).status_code in (200, 302, 400)
     assert client.get(local["end_session_endpoint"]).status_code == 200
     assert client.get(local["userinfo_endpoint"]).status_code == 401
-    for name in ("token_endpoint", "introspection_endpoint", "revocation_endpoint"):
+    for name in ("token_endpoint", "introspection_endpoint", "revocation_endpoint", "device_authorization_endpoint"):
         assert form_post(client, local[name], {}).status_code in (400, 401)
+    registered = client.post(local["registration_endpoint"], "{}", content_type="application/json")
+    assert registered.status_code == 400
+    assert registered.json()["error"] == "invalid_redirect_uri"
 
 
 def test_every_advertised_method_works(client, root_org, web, m2m, browser, make_app, orders_api):
     """Grant types, client authentication methods, PKCE S256 and the id_token algorithm, end to end."""
     document = client.get("/.well-known/oauth-authorization-server").json()
     token_url = document["token_endpoint"].removeprefix(BASE)
-    assert set(document["grant_types_supported"]) == {"authorization_code", "refresh_token", "client_credentials"}
+    assert set(document["grant_types_supported"]) == {
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        TX,
+        DEVICE,
+    }
     assert set(document["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
         "none",
     }
+    assert "RS256" in document["token_endpoint_auth_signing_alg_values_supported"]
+    assert "HS256" not in document["token_endpoint_auth_signing_alg_values_supported"]
+    key = new_key("EC")
+    signed = make_app(
+        root_org,
+        "m2m-application",
+        "signed",
+        apis={orders_api: ["orders:read"]},
+        token_endpoint_auth_method="private_key_jwt",
+        jwks=public_jwks(key),
+    )
+
+    def with_assertion(data: dict) -> dict:
+        return {
+            **data,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion(key, signed.client_id, alg="ES256", aud=document["issuer"]),
+        }
+
+    assert form_post(client, token_url, with_assertion({"grant_type": "client_credentials"})).status_code == 200
     # client_credentials with client_secret_basic and client_secret_post
     basic_body = form_post(
         client, token_url, {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=basic(m2m.client_id, m2m.secret)
@@ -90,11 +125,41 @@ def test_every_advertised_method_works(client, root_org, web, m2m, browser, make
         {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": spa.client_id},
     )
     assert refreshed.status_code == 200
+    # token exchange, by a confidential client allowed to
+    exchanger = make_app(root_org, name="exchanger", grant_types=[TX])
+    exchanged = form_post(
+        client,
+        token_url,
+        {"grant_type": TX, "subject_token": refreshed.json()["access_token"], "subject_token_type": ACCESS},
+        HTTP_AUTHORIZATION=basic(exchanger.client_id, exchanger.secret),
+    )
+    assert exchanged.json()["issued_token_type"] == ACCESS
+    # device authorization, approved on the verification page, then the device_code grant
+    tv = make_app(root_org, "react-application", "tv", grant_types=[DEVICE])
+    started = form_post(
+        client,
+        document["device_authorization_endpoint"].removeprefix(BASE),
+        {"client_id": tv.client_id, "scope": "openid"},
+    )
+    started = started.json()
+    assert (
+        browser.post(
+            started["verification_uri"].removeprefix(BASE), {"user_code": started["user_code"], "decision": "approve"}
+        ).status_code
+        == 200
+    )
+    DeviceAuthorization.objects.update(last_polled=None)
+    polled = form_post(
+        client, token_url, {"grant_type": DEVICE, "device_code": started["device_code"], "client_id": tv.client_id}
+    )
+    assert polled.status_code == 200
     introspect_url = document["introspection_endpoint"].removeprefix(BASE)
     for method in document["introspection_endpoint_auth_methods_supported"]:
         data = {"token": basic_body["access_token"]}
         if method == "client_secret_basic":
             response = form_post(client, introspect_url, data, HTTP_AUTHORIZATION=basic(m2m.client_id, m2m.secret))
+        elif method == "private_key_jwt":
+            response = form_post(client, introspect_url, with_assertion(data))
         else:
             response = form_post(
                 client, introspect_url, {**data, "client_id": m2m.client_id, "client_secret": m2m.secret}
@@ -115,6 +180,8 @@ def test_every_advertised_method_works(client, root_org, web, m2m, browser, make
                 revoke_url,
                 {"token": post_body["access_token"], "client_id": m2m.client_id, "client_secret": m2m.secret},
             )
+        elif method == "private_key_jwt":
+            response = form_post(client, revoke_url, with_assertion({"token": exchanged.json()["access_token"]}))
         else:
             response = form_post(
                 client, revoke_url, {"token": refreshed.json()["refresh_token"], "client_id": spa.client_id}

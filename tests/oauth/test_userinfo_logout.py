@@ -26,7 +26,10 @@ def test_userinfo_returns_the_claims_of_the_granted_scopes(client, browser, web,
 def test_userinfo_errors_carry_bearer_challenges(client, browser, web, m2m):
     response = client.get(USERINFO)
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == 'Bearer realm="userinfo"'
+    # RFC 9449 §7.2: no error details without credentials; the DPoP scheme is offered beside Bearer.
+    assert (
+        response["WWW-Authenticate"] == 'Bearer realm="userinfo", DPoP realm="userinfo", algs="ES256 RS256 PS256 EdDSA"'
+    )
     response = client.get(USERINFO, HTTP_AUTHORIZATION="Bearer nonsense")
     assert response.status_code == 401
     assert 'error="invalid_token"' in response["WWW-Authenticate"]

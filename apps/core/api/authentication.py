@@ -1,6 +1,10 @@
 """Bearer tokens (issued by the OAuth provider) and HTTP Basic (WSO2 allows it
 for automation; ``IAM_API_BASIC_AUTH=false`` turns it off).
 
+A DPoP-bound access token (RFC 9449) is accepted only as ``Authorization: DPoP
+<token>`` with a ``DPoP`` proof of the bound key over this request (and its
+``ath``); sent as a bearer token it is refused, with a DPoP challenge.
+
 Either way the principal must belong to the organization in the URL or to one
 of its ancestors, and ``request.auth`` becomes a ``Grant`` carrying the scopes
 the principal holds."""
@@ -25,6 +29,8 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from apps.core.ids import parse_uuid
+from apps.oauth.dpop import DPoPError, dpop_challenge, dpop_presentation_check
+from apps.oauth.models import DPoPProof
 from apps.orgs.models import Organization
 from apps.users.models import User
 from apps.users.selectors import user_scope_names
@@ -45,14 +51,17 @@ def _token_lookup_sql() -> str:
     user = User._meta.db_table
     app = get_application_model()._meta.db_table
     org = Organization._meta.db_table
+    proof = DPoPProof._meta.db_table
     # Table names come from model metadata, never from input; the checksum is a bound parameter.
     return (
-        f"SELECT t.expires, t.scope, t.user_id, t.application_id, u.state, uo.path, uo.status, ao.path, ao.status "  # noqa: S608
+        f"SELECT t.expires, t.scope, t.user_id, t.application_id, u.state, uo.path, uo.status, ao.path, ao.status, "  # noqa: S608
+        f"b.jkt "
         f"FROM {token} t "
         f"LEFT JOIN {user} u ON u.id = t.user_id "
         f"LEFT JOIN {org} uo ON uo.id = u.organization_id "
         f"LEFT JOIN {app} a ON a.id = t.application_id "
         f"LEFT JOIN {org} ao ON ao.id = a.organization_id "
+        f"LEFT JOIN {proof} b ON b.access_token_checksum = t.token_checksum "
         f"WHERE t.token_checksum = %s"
     )
 
@@ -63,10 +72,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[Any, Grant] | None:
         header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != b"bearer":
+        if not header or header[0].lower() not in (b"bearer", b"dpop"):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Malformed bearer token header."))
+        scheme = header[0].lower().decode("ascii")
         try:
             raw = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
@@ -88,6 +98,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             user_org_status,
             app_org_path,
             app_org_status,
+            bound_jkt,
         ) = row
         if isinstance(expires, str):  # SQLite returns text
             expires = parse_datetime(expires)
@@ -113,10 +124,18 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("The organization is disabled."))
         if request.organization is None or not request.organization.path.startswith(org_path):
             raise exceptions.AuthenticationFailed(_("The access token was not issued for this organization."))
-        return principal, Grant(scopes=frozenset(scope.split()), organization_path=org_path)
+        try:
+            dpop_presentation_check(request._request, scheme=scheme, access_token=raw, bound_jkt=bound_jkt)
+        except DPoPError as exc:
+            request._dpop_challenge = dpop_challenge(exc.error, exc.description, realm="api")
+            raise exceptions.AuthenticationFailed(exc.description) from exc
+        method = "dpop" if scheme == "dpop" else "bearer"
+        return principal, Grant(scopes=frozenset(scope.split()), organization_path=org_path, method=method)
 
     def authenticate_header(self, request: Request) -> str:
-        return 'Bearer realm="api"'
+        # RFC 9449 §7.1: a DPoP failure is answered with the DPoP challenge carrying its error;
+        # otherwise both schemes are offered.
+        return getattr(request, "_dpop_challenge", None) or f'Bearer realm="api", {dpop_challenge(realm="api")}'
 
 
 class OrganizationBasicAuthentication(authentication.BaseAuthentication):

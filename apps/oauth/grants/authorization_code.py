@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.oauth import store
 from apps.oauth.clients import GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, AuthenticatedClient, client_require
+from apps.oauth.dpop import DPoPError
 from apps.oauth.errors import OAuthError, invalid_grant, invalid_request
 from apps.oauth.pkce import S256, verifier_matches
 from apps.oauth.scopes import resources_select
@@ -30,6 +31,16 @@ def _auth_time(grant_row: Any) -> int | None:
     except (ValueError, AttributeError):
         return None
     return value if isinstance(value, int) else None
+
+
+def _check_dpop_jkt(grant_row: Any, authenticated: AuthenticatedClient) -> None:
+    """RFC 9449 §10: a code requested with ``dpop_jkt`` is redeemed only with a proof from that key."""
+    try:
+        bound = json.loads(grant_row.claims or "{}").get("dpop_jkt")
+    except (ValueError, AttributeError):
+        bound = None
+    if bound and (authenticated.dpop is None or authenticated.dpop.jkt != bound):
+        raise DPoPError("The DPoP proof key does not match the dpop_jkt of the authorization request.")
 
 
 def _check_redirect_uri(params: QueryDict, grant_row: Any, registered: tuple[str, ...]) -> None:
@@ -76,6 +87,7 @@ def token_issue_for_authorization_code(
         raise invalid_grant("The authorization code is invalid or expired.")
     _check_redirect_uri(params, grant_row, client.redirect_uris)
     _check_pkce(params, grant_row, required=client.requires_pkce)
+    _check_dpop_jkt(grant_row, authenticated)
     user = grant_row.user
     if user.state != User.State.ACTIVE or user.organization_id != organization.id:
         raise invalid_grant("The user may no longer sign in.")
@@ -92,6 +104,7 @@ def token_issue_for_authorization_code(
         resources=resources,
         user=user,
         auth_time=_auth_time(grant_row),
+        dpop=authenticated.dpop,
     )
     access = access_token_mint(grant, now=now)
     refresh = random_token() if client.allows(GRANT_REFRESH_TOKEN) else ""
@@ -120,6 +133,7 @@ def token_issue_for_authorization_code(
             id_token_id=id_token_id,
             now=now,
             returning=True,
+            dpop=grant.dpop,
         )
         assert access_id is not None
         if refresh and family is not None:

@@ -1,7 +1,8 @@
 """client_credentials (RFC 6749 §4.4): the hot path.
 
 With a warm client cache this costs one INSERT (guarded by the client's
-version, see ``apps.oauth.store``) and a JWT signature with a cached key."""
+version, see ``apps.oauth.store``) and a JWT signature with a cached key; a
+DPoP-bound token one more INSERT (the proof's replay-cache row)."""
 
 from __future__ import annotations
 
@@ -30,10 +31,17 @@ def token_issue_for_client_credentials(
         organization=organization,
         scopes=scopes_for_client(client, requested, resources),
         resources=resources,
+        dpop=authenticated.dpop,
     )
     now = timezone.now()
     access = access_token_mint(grant, now=now)
     store.access_token_insert(
-        client=client, raw=access.raw, expires=access.expires, scope=grant.scope, resource=grant.resource, now=now
+        client=client,
+        raw=access.raw,
+        expires=access.expires,
+        scope=grant.scope,
+        resource=grant.resource,
+        now=now,
+        dpop=grant.dpop,
     )
     return token_response(access, grant)

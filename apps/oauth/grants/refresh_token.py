@@ -11,6 +11,11 @@
   they first asked for, which the scope rule may have cut down), and the user
   rule is applied again, so a role taken away since the login is not
   refreshed back into a token.
+* DPoP (RFC 9449 §5): a public client's refresh token is bound to the key its
+  tokens were bound to; it is redeemed only with a proof from that key. A
+  confidential client's refresh token is not bound (client authentication
+  already constrains it): each new access token is bound to the key of the
+  proof sent with that refresh, if any.
 * No ID token is issued on refresh (OIDC Core §12.2 allows leaving it out).
 """
 
@@ -63,6 +68,9 @@ def token_issue_for_refresh_token(
     user = row.user
     if user.state != User.State.ACTIVE or user.organization_id != organization.id:
         raise invalid_grant("The user may no longer sign in.")
+    proof = authenticated.dpop
+    if client.public and row.dpop_jkt and (proof is None or proof.jkt != row.dpop_jkt):
+        raise invalid_grant("The refresh token is bound to a DPoP key: send a proof signed with that key.")
 
     original = row.access_token.scope.split()
     requested = tuple(scope for scope in scope_parse(params.get("scope")) or original if scope in original)
@@ -73,6 +81,7 @@ def token_issue_for_refresh_token(
         scopes=scopes_for_user(client, requested, resources, user_id=user.id, organization_id=organization.id),
         resources=resources,
         user=user,
+        dpop=proof,
     )
     access = access_token_mint(grant, now=now)
     rotate = client.rotates_refresh_tokens
@@ -92,6 +101,7 @@ def token_issue_for_refresh_token(
                 source_refresh_token_id=row.id if rotate else None,
                 now=now,
                 returning=True,
+                dpop=grant.dpop,
             )
             assert access_id is not None
             if rotate:

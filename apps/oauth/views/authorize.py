@@ -54,7 +54,7 @@ def session_user(request: HttpRequest, organization: Any) -> Any | None:
     return user
 
 
-def _auth_time(request: HttpRequest, user: Any) -> int:
+def session_auth_time(request: HttpRequest, user: Any) -> int:
     value = request.session.get(AUTH_TIME_SESSION_KEY)
     if isinstance(value, int):
         return value
@@ -90,20 +90,20 @@ def authorize(request: HttpRequest) -> HttpResponse:
         again.pop("prompt", None)  # once signed in, come back without forcing another login
         next_url = f"{reverse('oauth:authorize')}?{again.urlencode()}"
         return redirect(f"{reverse('oauth:login')}?{urlencode({'next': next_url})}")
-    code = code_issue(auth_request, user=user, organization=organization, auth_time=_auth_time(request, user))
+    code = code_issue(auth_request, user=user, organization=organization, auth_time=session_auth_time(request, user))
     fields = {"code": code, "state": auth_request.state, "iss": issuer(organization)}
     return redirect_to_client(redirect_uri_with(auth_request.redirect_uri, fields))
 
 
 def _safe_next(request: HttpRequest) -> str:
-    """Only a return to this tenant's authorize endpoint is followed."""
+    """Only a return to this tenant's authorize endpoint or device verification page is followed."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     try:
         parts = urlsplit(candidate)
     except ValueError:  # e.g. an unbalanced IPv6 bracket
         return ""
-    authorize_path = reverse("oauth:authorize")
-    if parts.scheme or parts.netloc or parts.path != authorize_path or "\\" in candidate:
+    allowed = (reverse("oauth:authorize"), reverse("oauth:device"))
+    if parts.scheme or parts.netloc or parts.path not in allowed or "\\" in candidate:
         return ""
     return candidate
 

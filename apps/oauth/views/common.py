@@ -16,8 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps.oauth.errors import OAuthError, error_response, invalid_client, invalid_request
 
-# Parameters that may repeat: RFC 8707 ``resource``.
-REPEATABLE = frozenset({"resource"})
+# Parameters that may repeat: RFC 8707 ``resource`` and RFC 8693 ``audience``.
+REPEATABLE = frozenset({"resource", "audience"})
 
 View = Callable[[HttpRequest], HttpResponse]
 
@@ -40,7 +40,7 @@ def cors_preflight(request: HttpRequest, methods: str) -> HttpResponse:
     if origin:
         response["Access-Control-Allow-Origin"] = origin
         response["Access-Control-Allow-Methods"] = methods
-        response["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response["Access-Control-Allow-Headers"] = "Authorization, Content-Type, DPoP"
         response["Access-Control-Max-Age"] = "600"
         response["Vary"] = "Origin"
     return response
@@ -50,6 +50,8 @@ def cors_allow(request: HttpRequest, response: HttpResponse, allowed_origins: tu
     origin = request.headers.get("Origin")
     if origin and origin in allowed_origins:
         response["Access-Control-Allow-Origin"] = origin
+        # RFC 9449 §7.1, §8: browser clients must be able to read DPoP challenges and nonces.
+        response["Access-Control-Expose-Headers"] = "WWW-Authenticate, DPoP-Nonce"
         response["Vary"] = "Origin"
     return response
 

@@ -8,9 +8,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.keystores.selectors import keystore_jwks
+from apps.oauth.dpop import DPoPError, dpop_challenge
 from apps.oauth.errors import json_response
 from apps.oauth.jose import signing_algorithm
-from apps.oauth.userinfo import BearerError, bearer_token, userinfo_claims
+from apps.oauth.userinfo import BearerError, access_token_credentials, userinfo_claims
 from apps.oauth.views.common import cors_allow, cors_preflight
 
 
@@ -25,10 +26,17 @@ def userinfo(request: HttpRequest) -> HttpResponse:
     if request.organization is None:
         raise Http404
     try:
-        claims, application = userinfo_claims(raw=bearer_token(request), organization=request.organization)
+        scheme, raw = access_token_credentials(request)
+        claims, application = userinfo_claims(request, scheme=scheme, raw=raw, organization=request.organization)
     except BearerError as exc:
         body = {"error": exc.error, "error_description": exc.description} if exc.error else {}
         return json_response(body, status=exc.status, headers={"WWW-Authenticate": exc.challenge()})
+    except DPoPError as exc:  # RFC 9449 §7.1: 401 with a DPoP challenge carrying the error
+        headers = {"WWW-Authenticate": dpop_challenge(exc.error, exc.description, realm="userinfo")}
+        if exc.nonce:
+            headers["DPoP-Nonce"] = exc.nonce
+        body = {"error": exc.error, "error_description": exc.description}
+        return json_response(body, status=401, headers=headers)
     return cors_allow(request, json_response(claims), tuple(application.allowed_origins.split()))
 
 

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 
-from apps.oauth.clients import AuthenticatedClient, client_authenticate, client_cache_invalidate
+from apps.oauth.clients import (
+    GRANT_DEVICE_CODE,
+    GRANT_TOKEN_EXCHANGE,
+    AuthenticatedClient,
+    client_authenticate,
+    client_cache_invalidate,
+)
+from apps.oauth.dpop import DPoPError, VerifiedProof, dpop_proof_verify, nonce_issue, nonce_required
 from apps.oauth.errors import OAuthError, invalid_request, json_response
 from apps.oauth.grants.authorization_code import token_issue_for_authorization_code
 from apps.oauth.grants.client_credentials import token_issue_for_client_credentials
+from apps.oauth.grants.device_code import token_issue_for_device_code
 from apps.oauth.grants.refresh_token import token_issue_for_refresh_token
+from apps.oauth.grants.token_exchange import token_issue_for_token_exchange
 from apps.oauth.introspection import token_introspect, token_revoke
 from apps.oauth.store import StaleClient
 from apps.oauth.views.common import oauth_form_endpoint
@@ -21,13 +31,19 @@ GRANTS: dict[str, GrantHandler] = {
     "client_credentials": token_issue_for_client_credentials,
     "authorization_code": token_issue_for_authorization_code,
     "refresh_token": token_issue_for_refresh_token,
+    GRANT_TOKEN_EXCHANGE: token_issue_for_token_exchange,
+    GRANT_DEVICE_CODE: token_issue_for_device_code,
 }
 
 
-def _issue(request: HttpRequest, handler: GrantHandler) -> dict[str, Any]:
+def _issue(request: HttpRequest, handler: GrantHandler, proof: VerifiedProof | None) -> dict[str, Any]:
     params: QueryDict = request.POST
     for _attempt in range(2):
         authenticated: AuthenticatedClient = client_authenticate(request, organization=request.organization)
+        if proof is not None:
+            authenticated = replace(authenticated, dpop=proof)
+        elif authenticated.client.dpop_required:  # the application's token binding is DPoP (RFC 9449 §5)
+            raise DPoPError("DPoP header is required.")
         try:
             return handler(params=params, authenticated=authenticated, organization=request.organization)
         except StaleClient:
@@ -44,7 +60,11 @@ def token(request: HttpRequest) -> HttpResponse:
     handler = GRANTS.get(grant_type)
     if handler is None:
         raise OAuthError("unsupported_grant_type", f"The grant type {grant_type[:64]} is not supported.")
-    return json_response(_issue(request, handler))
+    require_nonce = nonce_required()
+    proof = dpop_proof_verify(request, require_nonce=require_nonce)
+    # RFC 9449 §8.2: with nonces on, each success also hands out the nonce to use next.
+    headers = {"DPoP-Nonce": nonce_issue()} if require_nonce and proof is not None else None
+    return json_response(_issue(request, handler, proof), headers=headers)
 
 
 def _token_param(request: HttpRequest) -> tuple[str, str]:
