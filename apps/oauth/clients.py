@@ -93,6 +93,7 @@ class Client:
     resources: tuple[AuthorizedResource, ...]
     jwks: str = ""  # the registered JWK Set (JSON) for private_key_jwt
     dpop_required: bool = False  # token binding "DPoP": every token request needs a proof (RFC 9449 §5)
+    first_party: bool = True  # skip_authorization: no consent page (third-party and DCR clients ask)
 
     def allows(self, grant_type: str) -> bool:
         return grant_type in self.grant_types
@@ -177,6 +178,7 @@ def client_snapshot(app: Application) -> Client:
         resources=_resources(app),
         jwks=json.dumps(app.jwks) if app.jwks else "",
         dpop_required=app.token_binding == Application.TokenBinding.DPOP,
+        first_party=app.skip_authorization,
     )
 
 

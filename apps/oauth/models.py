@@ -92,3 +92,23 @@ class DPoPProof(models.Model):
 
     def __str__(self) -> str:
         return f"DPoPProof {self.jkt[:12]}"
+
+
+class Consent(models.Model):
+    """A user's remembered consent: the scopes they allowed an application to receive.
+
+    Asked for applications that are not first-party (``skip_authorization`` off,
+    e.g. every dynamically registered client). A later request for scopes within
+    the remembered set is not asked again; a wider one is."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    application = models.ForeignKey(oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+")
+    scopes = models.JSONField(default=list)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "application"], name="oauth_consent_unique")]
+
+    def __str__(self) -> str:
+        return f"Consent {self.user_id} -> {self.application_id}"

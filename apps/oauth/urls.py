@@ -6,6 +6,7 @@ app_name = "oauth"
 urlpatterns = [
     path("authorize", authorize.authorize, name="authorize"),
     path("login", authorize.login_view, name="login"),
+    path("consent", authorize.consent_view, name="consent"),
     path("token", token.token, name="token"),
     path("introspect", token.introspect, name="introspect"),
     path("revoke", token.revoke, name="revoke"),

@@ -4,6 +4,7 @@ revocation; every JWT is verified with jwcrypto against the JWKS fetched over HT
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -44,7 +45,15 @@ def log_in_and_get_callback(authorization_url: str, username: str, password: str
     url = authorization_url
     for _ in range(10):
         response = browser.get(url, allow_redirects=False, timeout=10)
-        if response.status_code == 200 and "csrfmiddlewaretoken" in response.text:
+        if response.status_code == 200 and 'name="decision"' in response.text:
+            # The consent page of a third-party (e.g. dynamically registered) application: allow.
+            csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text).group(1)
+            action = re.search(r'<form method="post" action="([^"]+)"', response.text).group(1)
+            request = re.search(r'name="request" value="([^"]*)"', response.text).group(1)
+            form = {"csrfmiddlewaretoken": csrf, "request": html.unescape(request), "decision": "allow"}
+            consent_url = urljoin(url, action)
+            response = browser.post(consent_url, data=form, allow_redirects=False, timeout=10, headers={"Referer": url})
+        elif response.status_code == 200 and "csrfmiddlewaretoken" in response.text:
             csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text).group(1)
             form = {"csrfmiddlewaretoken": csrf, "username": username, "password": password}
             next_field = re.search(r'name="next" value="([^"]+)"', response.text)

@@ -11,13 +11,14 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib.auth import login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from apps.console.forms import LoginForm
 from apps.oauth.authorize import (
@@ -27,6 +28,7 @@ from apps.oauth.authorize import (
     code_issue,
     redirect_uri_with,
 )
+from apps.oauth.consent import consent_grant, consent_needed
 from apps.oauth.issuer import issuer
 from apps.users.services import user_check_password
 
@@ -90,6 +92,26 @@ def authorize(request: HttpRequest) -> HttpResponse:
         again.pop("prompt", None)  # once signed in, come back without forcing another login
         next_url = f"{reverse('oauth:authorize')}?{again.urlencode()}"
         return redirect(f"{reverse('oauth:login')}?{urlencode({'next': next_url})}")
+    if consent_needed(user=user, client=auth_request.client, scopes=auth_request.scopes, prompt=auth_request.prompt):
+        if "none" in auth_request.prompt:
+            fields = {
+                "error": "consent_required",
+                "error_description": "The user has not allowed this application yet.",
+                "state": auth_request.state,
+                "iss": issuer(organization),
+            }
+            return redirect_to_client(redirect_uri_with(auth_request.redirect_uri, fields))
+        again = params.copy()
+        again.pop("prompt", None)  # once answered, come back without asking again
+        context = {
+            "organization": organization,
+            "application_name": auth_request.client.name,
+            "scopes": auth_request.scopes,
+            "resources": [resource.identifier for resource in auth_request.resources],
+            "authorize_request": again.urlencode(),
+            "user": user,
+        }
+        return render(request, "oauth/consent.html", context)
     code = code_issue(auth_request, user=user, organization=organization, auth_time=session_auth_time(request, user))
     fields = {"code": code, "state": auth_request.state, "iss": issuer(organization)}
     return redirect_to_client(redirect_uri_with(auth_request.redirect_uri, fields))
@@ -130,3 +152,33 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect(next_url or reverse("myaccount:home"))
     context = {"form": form, "next": next_url, "organization": organization}
     return render(request, "oauth/login.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@never_cache
+def consent_view(request: HttpRequest) -> HttpResponse:
+    """The answer to the consent page (CSRF-protected): remember it and go back to authorize, or deny."""
+    organization = request.organization
+    if organization is None:
+        raise Http404
+    params = QueryDict(request.POST.get("request", "")[:8192])
+    try:
+        auth_request = authorization_request_parse(params, organization=organization)
+    except AuthorizeFatal as exc:
+        return error_page(request, exc.description)
+    except AuthorizeError as exc:
+        fields = {"error": exc.error, "error_description": exc.description, "state": exc.state}
+        return redirect_to_client(redirect_uri_with(exc.redirect_uri, {**fields, "iss": issuer(organization)}))
+    user = session_user(request, organization)
+    if user is None:
+        return redirect(f"{reverse('oauth:authorize')}?{params.urlencode()}")
+    if request.POST.get("decision") != "allow":
+        fields = {
+            "error": "access_denied",
+            "error_description": "The user denied the request.",
+            "state": auth_request.state,
+            "iss": issuer(organization),
+        }
+        return redirect_to_client(redirect_uri_with(auth_request.redirect_uri, fields))
+    consent_grant(user=user, client=auth_request.client, scopes=auth_request.scopes)
+    return redirect(f"{reverse('oauth:authorize')}?{params.urlencode()}")
