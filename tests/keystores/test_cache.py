@@ -11,7 +11,8 @@ from unittest import mock
 import pytest
 from django.db import transaction
 
-from apps.keystores import cache, crypto
+from apps.core import cache
+from apps.keystores import crypto
 from apps.keystores.cache import ACTIVE_KEY_TTL_SECONDS, BoundedCache
 from apps.keystores.models import SigningKey
 from apps.keystores.selectors import keystore_verification_key

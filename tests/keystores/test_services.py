@@ -230,7 +230,7 @@ def test_es256_keys_sign_and_verify(root_org: Organization) -> None:
     assert (key.algorithm, key.key_size) == ("ES256", 256)
     assert set(key.public_jwk) == {"kty", "crv", "x", "y", "kid", "use", "alg"}
 
-    with mock.patch("apps.keystores.cache.clock", return_value=10**9):  # past the active-kid TTL
+    with mock.patch("apps.core.cache.clock", return_value=10**9):  # past the active-kid TTL
         active = keystore_signing_key(organization=root_org)
     assert (active.kid, active.algorithm) == (key.kid, "ES256")
     ec_token = sign(active.jwk, kid=active.kid, algorithm="ES256", claims={"sub": "bob"})
