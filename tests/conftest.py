@@ -85,3 +85,37 @@ def basic_auth() -> Callable[[str, str], str]:
         return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
     return header
+
+
+USER_PASSWORD = "Secret-pass-456"
+
+
+@pytest.fixture
+def make_user() -> Callable[..., User]:
+    """``make_user(org, username, scopes=(), **fields)``: a user with password ``USER_PASSWORD``,
+    holding ``scopes`` through a role of their own."""
+
+    def make(organization: Organization, username: str, scopes: Iterable[str] = (), **fields: Any) -> User:
+        from apps.users.services import role_create, user_create
+
+        user = user_create(actor=None, organization=organization, username=username, password=USER_PASSWORD, **fields)
+        if scopes:
+            role_create(
+                actor=None, organization=organization, name=f"role-{username}", permissions=scopes, user_ids=[user.pk]
+            )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def signed_in() -> Callable[[User], Any]:
+    """``signed_in(user)``: a Django test client with ``user``'s session."""
+    from django.test import Client
+
+    def sign_in(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return sign_in

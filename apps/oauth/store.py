@@ -18,7 +18,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
@@ -38,6 +38,9 @@ from apps.oauth.clients import GRANT_REFRESH_TOKEN, Client
 from apps.oauth.dpop import VerifiedProof, dpop_proof_record, dpop_proofs_clear
 from apps.oauth.models import CodeRedemption, DPoPProof
 from apps.users.models import User
+
+if TYPE_CHECKING:
+    from apps.oauth.tokens import MintedToken, TokenGrant
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
@@ -163,6 +166,52 @@ def id_token_insert(
 ) -> int:
     row = IDToken.objects.create(user_id=user_id, application_id=client.id, jti=jti, expires=expires, scope=scope)
     return row.pk
+
+
+def user_tokens_insert(
+    *,
+    grant: TokenGrant,
+    access: MintedToken,
+    id_token: MintedToken | None,
+    id_token_jti: uuid.UUID,
+    refresh: str,
+    family: uuid.UUID | None,
+    now: datetime.datetime,
+) -> int:
+    """The tokens of a user grant (code, device code): ID token, access token, first refresh token.
+
+    Call inside the transaction that consumes the code or device code, so a
+    stale client (``StaleClient``) rolls the redemption back with the tokens.
+    Returns the access token id."""
+    client, user_id = grant.client, grant.user.id
+    id_token_id = None
+    if id_token is not None:
+        id_token_id = id_token_insert(
+            client=client, user_id=user_id, jti=id_token_jti, expires=id_token.expires, scope=grant.scope
+        )
+    access_id = access_token_insert(
+        client=client,
+        raw=access.raw,
+        expires=access.expires,
+        scope=grant.scope,
+        resource=grant.resource,
+        user_id=user_id,
+        id_token_id=id_token_id,
+        now=now,
+        returning=True,
+        dpop=grant.dpop,
+    )
+    assert access_id is not None
+    if refresh and family is not None:
+        refresh_token_insert(
+            client=client,
+            raw=refresh,
+            user_id=user_id,
+            access_token_id=access_id,
+            family=family,
+            resource=grant.resource,
+        )
+    return access_id
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from apps.applications.services import api_resource_create, application_create
 from apps.core.models import AuditLog, OutboxEvent
 from apps.orgs.models import Organization
 from apps.users.models import User
-from tests.console.conftest import acme_console, console, make_user, signed_in  # noqa: F401 - shared Console fixtures
+from tests.console.conftest import acme_console, console  # noqa: F401 - shared Console fixtures
 
 API = "/api/server/v1"
 REDIRECT = "https://app.example.com/callback"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -11,9 +10,9 @@ from django.test import Client
 from apps.orgs.models import Organization
 from apps.orgs.services import organization_create
 from apps.users.models import User
-from apps.users.services import role_create, user_create
+from tests.conftest import USER_PASSWORD
 
-PASSWORD = "Secret-pass-456"
+PASSWORD = USER_PASSWORD
 
 
 @pytest.fixture
@@ -29,29 +28,6 @@ def acme_console(other_admin: User) -> Client:
     client = Client()
     client.force_login(other_admin)
     return client
-
-
-@pytest.fixture
-def make_user() -> Callable[..., User]:
-    def make(organization: Organization, username: str, scopes: Iterable[str] = (), **fields: Any) -> User:
-        user = user_create(actor=None, organization=organization, username=username, password=PASSWORD, **fields)
-        if scopes:
-            role_create(
-                actor=None, organization=organization, name=f"role-{username}", permissions=scopes, user_ids=[user.pk]
-            )
-        return user
-
-    return make
-
-
-@pytest.fixture
-def signed_in() -> Callable[[User], Client]:
-    def sign_in(user: User) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return sign_in
 
 
 @pytest.fixture

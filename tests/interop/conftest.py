@@ -9,7 +9,6 @@ import pytest
 from tests.oauth.conftest import (  # noqa: F401  (fixtures shared with the in-process tests)
     _fresh_client_cache,
     make_app,
-    make_user,
     orders_api,
 )
 

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
 
 import pytest
-from django.test import Client
 from jwcrypto import jwk, jwt
 
 from apps.keystores import cache
 from apps.orgs.models import Organization
 from apps.orgs.services import organization_create
-from apps.users.models import User
-from apps.users.services import role_create, user_create
+from tests.conftest import USER_PASSWORD
 
-PASSWORD = "Keystore-pass-789"
+PASSWORD = USER_PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -41,29 +39,6 @@ def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
             yield
 
     return run
-
-
-@pytest.fixture
-def user_with_scopes() -> Callable[..., User]:
-    def make(organization: Organization, username: str, scopes: Iterable[str] = ()) -> User:
-        user = user_create(actor=None, organization=organization, username=username, password=PASSWORD)
-        if scopes:
-            role_create(
-                actor=None, organization=organization, name=f"role-{username}", permissions=scopes, user_ids=[user.pk]
-            )
-        return user
-
-    return make
-
-
-@pytest.fixture
-def browser() -> Callable[[User], Client]:
-    def sign_in(user: User) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return sign_in
 
 
 @pytest.fixture

@@ -139,10 +139,10 @@ def test_other_methods_are_refused(admin_api: APIClient) -> None:
 
 
 def test_scopes_are_enforced(
-    root_org: Organization, mint_token: Callable[..., str], user_with_scopes: Callable[..., User]
+    root_org: Organization, mint_token: Callable[..., str], make_user: Callable[..., User]
 ) -> None:
     def client_for(username: str, scope: str) -> APIClient:
-        return bearer(mint_token(user_with_scopes(root_org, username, [scope]), [scope]))
+        return bearer(mint_token(make_user(root_org, username, [scope]), [scope]))
 
     viewer = client_for("viewer", "internal_keystore_view")
     assert viewer.get(KEYS).status_code == 200

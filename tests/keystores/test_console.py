@@ -21,8 +21,8 @@ ROTATE = "/console/keystores/oauth/rotate/"
 
 
 @pytest.fixture
-def console(admin_user: User, browser: Callable[[User], Client]) -> Client:
-    return browser(admin_user)
+def console(admin_user: User, signed_in: Callable[[User], Client]) -> Client:
+    return signed_in(admin_user)
 
 
 def html(response) -> str:  # noqa: ANN001
@@ -118,21 +118,21 @@ def test_unknown_protocol_is_404(console: Client) -> None:
 
 
 def test_permissions(
-    root_org: Organization, browser: Callable[[User], Client], user_with_scopes: Callable[..., User]
+    root_org: Organization, signed_in: Callable[[User], Client], make_user: Callable[..., User]
 ) -> None:
     keystore_create_key(actor=None, organization=root_org)
-    viewer = browser(user_with_scopes(root_org, "viewer", ["internal_keystore_view", "internal_user_mgt_list"]))
+    viewer = signed_in(make_user(root_org, "viewer", ["internal_keystore_view", "internal_user_mgt_list"]))
     page = html(viewer.get(LIST))
     assert "Rotate key" not in page
     assert viewer.get(ROTATE).status_code == 403
     assert viewer.post(ROTATE, {"key_type": "ES256"}).status_code == 403
     assert SigningKey.objects.count() == 1
 
-    stranger = browser(user_with_scopes(root_org, "stranger", ["internal_user_mgt_list"]))
+    stranger = signed_in(make_user(root_org, "stranger", ["internal_user_mgt_list"]))
     assert stranger.get(LIST).status_code == 403
     assert 'href="/console/keystores/"' not in html(stranger.get("/console/users/"))
 
-    rotator = browser(user_with_scopes(root_org, "rotator", ["internal_keystore_update"]))
+    rotator = signed_in(make_user(root_org, "rotator", ["internal_keystore_update"]))
     assert rotator.post(ROTATE, {"key_type": "RS256-2048"}).status_code == 302
     assert SigningKey.objects.count() == 2
 
@@ -140,10 +140,10 @@ def test_permissions(
 
 
 def test_another_tenant_admin_cannot_rotate_root_keys(
-    root_org: Organization, other_admin: User, browser: Callable[[User], Client]
+    root_org: Organization, other_admin: User, signed_in: Callable[[User], Client]
 ) -> None:
     root_key = keystore_create_key(actor=None, organization=root_org)
-    acme = browser(other_admin)
+    acme = signed_in(other_admin)
     for prefix in ("", "/t/root"):
         assert acme.get(f"{prefix}{LIST}")["Location"].startswith(f"{prefix}/console/login/")
         assert acme.post(f"{prefix}{ROTATE}", {"key_type": "ES256"})["Location"].startswith(f"{prefix}/console/login/")

@@ -14,9 +14,9 @@ from apps.applications.services import api_resource_create, application_authoriz
 from apps.oauth.clients import client_cache_invalidate
 from apps.orgs.models import Organization
 from apps.users.models import User
-from apps.users.services import role_create, user_create
+from tests.conftest import USER_PASSWORD
 
-PASSWORD = "Secret-pass-456"
+PASSWORD = USER_PASSWORD
 REDIRECT = "https://rp.example.com/callback"
 ORDERS = "https://api.example.com/orders"
 BILLING = "https://api.example.com/billing"
@@ -95,19 +95,6 @@ def web(root_org: Organization, orders_api: APIResource, billing_api: APIResourc
         apis={orders_api: ["orders:read", "orders:write"], billing_api: ["billing:read"]},
         post_logout_redirect_uris=["https://rp.example.com/bye"],
     )
-
-
-@pytest.fixture
-def make_user() -> Callable[..., User]:
-    def make(organization: Organization, username: str, scopes: Iterable[str] = (), **fields: Any) -> User:
-        user = user_create(actor=None, organization=organization, username=username, password=PASSWORD, **fields)
-        if scopes:
-            role_create(
-                actor=None, organization=organization, name=f"role-{username}", permissions=scopes, user_ids=[user.pk]
-            )
-        return user
-
-    return make
 
 
 @pytest.fixture

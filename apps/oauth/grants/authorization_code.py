@@ -118,33 +118,9 @@ def token_issue_for_authorization_code(
     with transaction.atomic():
         if not store.code_consume(grant_row.id):
             raise invalid_grant("The authorization code was already used.")
-        id_token_id = None
-        if id_token is not None:
-            id_token_id = store.id_token_insert(
-                client=client, user_id=user.id, jti=jti, expires=id_token.expires, scope=grant.scope
-            )
-        access_id = store.access_token_insert(
-            client=client,
-            raw=access.raw,
-            expires=access.expires,
-            scope=grant.scope,
-            resource=grant.resource,
-            user_id=user.id,
-            id_token_id=id_token_id,
-            now=now,
-            returning=True,
-            dpop=grant.dpop,
+        access_id = store.user_tokens_insert(
+            grant=grant, access=access, id_token=id_token, id_token_jti=jti, refresh=refresh, family=family, now=now
         )
-        assert access_id is not None
-        if refresh and family is not None:
-            store.refresh_token_insert(
-                client=client,
-                raw=refresh,
-                user_id=user.id,
-                access_token_id=access_id,
-                family=family,
-                resource=grant.resource,
-            )
         keep = max(client.access_token_lifetime, client.refresh_token_lifetime if refresh else 0)
         store.code_redemption_record(
             raw=code,

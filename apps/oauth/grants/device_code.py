@@ -80,31 +80,13 @@ def token_issue_for_device_code(
     with transaction.atomic():  # a stale client (StaleClient) rolls the redemption back with the tokens
         if not device_authorization_redeem(authorization):
             raise invalid_grant("The device code was already used.")
-        id_token_id = None
-        if id_token is not None:
-            id_token_id = store.id_token_insert(
-                client=client, user_id=user.id, jti=jti, expires=id_token.expires, scope=grant.scope
-            )
-        access_id = store.access_token_insert(
-            client=client,
-            raw=access.raw,
-            expires=access.expires,
-            scope=grant.scope,
-            resource=grant.resource,
-            user_id=user.id,
-            id_token_id=id_token_id,
+        store.user_tokens_insert(
+            grant=grant,
+            access=access,
+            id_token=id_token,
+            id_token_jti=jti,
+            refresh=refresh,
+            family=uuid.uuid4() if refresh else None,
             now=now,
-            returning=True,
-            dpop=grant.dpop,
         )
-        assert access_id is not None
-        if refresh:
-            store.refresh_token_insert(
-                client=client,
-                raw=refresh,
-                user_id=user.id,
-                access_token_id=access_id,
-                family=uuid.uuid4(),
-                resource=grant.resource,
-            )
     return token_response(access, grant, refresh_token=refresh, id_token=id_token.raw if id_token else "")
