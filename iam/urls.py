@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("apps.users.api.urls")),
     path("", include("apps.applications.api.urls")),
     path("", include("apps.keystores.api.urls")),
+    path("", include("apps.attributes.api.urls")),
 ]
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/server/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("oauth2/", include("apps.oauth.urls")),
+    path("scim2/", include("apps.scim.urls")),
     path(".well-known/", include("apps.oauth.wellknown_urls")),
     path("console/", include("apps.console.urls")),
     path("myaccount/", include("apps.myaccount.urls")),

@@ -79,6 +79,31 @@ SYSTEM_API_RESOURCES: list[dict] = [
         "scopes": [("internal_audit_log_view", "View audit logs")],
     },
     {
+        "identifier": "/api/server/v1/claim-dialects",
+        "name": "Claim Management API",
+        "scopes": [
+            ("internal_claim_meta_view", "View attributes"),
+            ("internal_claim_meta_create", "Create attributes"),
+            ("internal_claim_meta_update", "Update attributes"),
+            ("internal_claim_meta_delete", "Delete attributes"),
+        ],
+    },
+    {
+        "identifier": "/api/server/v1/oidc/scopes",
+        "name": "OIDC Scope Management API",
+        "scopes": [
+            ("internal_oidc_scope_mgt_view", "View OIDC scopes"),
+            ("internal_oidc_scope_mgt_create", "Create OIDC scopes"),
+            ("internal_oidc_scope_mgt_update", "Update OIDC scopes"),
+            ("internal_oidc_scope_mgt_delete", "Delete OIDC scopes"),
+        ],
+    },
+    {
+        "identifier": "/scim2/Bulk",
+        "name": "SCIM2 Bulk API",
+        "scopes": [("internal_bulk_resource_create", "Run every operation of a SCIM bulk request")],
+    },
+    {
         "identifier": "/api/identity/oauth2/dcr/v1.1/register",
         "name": "Dynamic Client Registration API",
         "scopes": [("internal_dcr_create", "Register applications dynamically (initial access token)")],

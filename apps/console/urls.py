@@ -28,4 +28,5 @@ urlpatterns = [
     # Pages owned by other domain apps, in the same "console" namespace.
     path("", include("apps.applications.console_urls")),
     path("", include("apps.keystores.console_urls")),
+    path("", include("apps.attributes.console_urls")),
 ]

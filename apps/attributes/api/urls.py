@@ -1,0 +1,3 @@
+"""Claim management (claim dialects, local claims, mappings) and OIDC scope APIs."""
+
+urlpatterns: list = []
