@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.oauth import store
 from apps.oauth.clients import Client
 from apps.oauth.issuer import issuer
-from apps.oauth.tokens import AUT_APPLICATION, AUT_APPLICATION_USER
+from apps.oauth.tokens import AUT_AGENT, AUT_APPLICATION, AUT_APPLICATION_USER
 from apps.users.models import User
 
 INACTIVE: dict[str, Any] = {"active": False}
@@ -29,6 +29,7 @@ def _body(
     client_id: str,
     user_id: Any,
     username: str | None,
+    user_kind: str | None,
     resource: list[str],
     expires: datetime.datetime,
     created: datetime.datetime,
@@ -45,7 +46,7 @@ def _body(
         "org_id": str(organization.id),
         "org_handle": organization.handle,
         "org_name": organization.name,
-        "aut": AUT_APPLICATION_USER if user_id is not None else AUT_APPLICATION,
+        "aut": AUT_AGENT if user_kind == "agent" else AUT_APPLICATION_USER if user_id is not None else AUT_APPLICATION,
     }
     if username is not None:
         body["username"] = username
@@ -67,6 +68,7 @@ def _access(raw: str, organization: Any, now: datetime.datetime) -> dict[str, An
         client_id=token.client_id,
         user_id=token.user_id,
         username=token.username,
+        user_kind=token.user_kind,
         resource=token.resource,
         expires=token.expires,
         created=token.created,
@@ -97,6 +99,7 @@ def _refresh(raw: str, organization: Any, now: datetime.datetime) -> dict[str, A
         client_id=app.client_id,
         user_id=user.id,
         username=user.username,
+        user_kind=user.kind,
         resource=list(token.resource or []),
         expires=expires,
         created=token.created,

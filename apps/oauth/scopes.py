@@ -26,9 +26,10 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 
-from django.db.models import Q
+from django.db import connection
 
 from apps.applications.models import Scope
+from apps.core.ids import parse_uuid
 from apps.oauth.clients import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_DEVICE_CODE,
@@ -37,7 +38,7 @@ from apps.oauth.clients import (
     Client,
 )
 from apps.oauth.errors import OAuthError
-from apps.users.models import Role
+from apps.users.models import Group, Role
 
 OIDC_SCOPES = ("openid", "profile", "email", "phone", "address")
 _USER_GRANTS = frozenset({GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_TOKEN_EXCHANGE})
@@ -85,15 +86,53 @@ def scopes_for_client(
     return tuple(scope for scope in requested if scope in authorized)
 
 
+_pairs_sql: list[str] = []
+
+
+def _pairs_query() -> str:
+    """Role scopes of a user for one client, as one statement (it runs on every user grant)."""
+    if not _pairs_sql:
+        quote = connection.ops.quote_name
+        role, scope = Role._meta, Scope._meta
+        perms = Role.permissions.through._meta
+        holders = Role.users.through._meta
+        via_groups = Role.groups.through._meta
+        members = Group.members.through._meta
+        col = lambda meta, name: quote(meta.get_field(name).column)  # noqa: E731
+        _pairs_sql.append(
+            # Names come from model metadata; ids and the audience are bound parameters.
+            f"SELECT DISTINCT s.{col(scope, 'api_resource')}, s.{col(scope, 'name')} "  # noqa: S608
+            f"FROM {quote(scope.db_table)} s "
+            f"JOIN {quote(perms.db_table)} p ON p.{col(perms, 'scope')} = s.{col(scope, 'id')} "
+            f"JOIN {quote(role.db_table)} r ON r.{col(role, 'id')} = p.{col(perms, 'role')} "
+            f"WHERE r.{col(role, 'organization')} = %s "
+            f"AND (r.{col(role, 'audience')} = %s "
+            f"OR (r.{col(role, 'audience')} = %s AND r.{col(role, 'audience_application')} = %s)) "
+            f"AND (EXISTS (SELECT 1 FROM {quote(holders.db_table)} h "
+            f"WHERE h.{col(holders, 'role')} = r.{col(role, 'id')} AND h.{col(holders, 'user')} = %s) "
+            f"OR EXISTS (SELECT 1 FROM {quote(via_groups.db_table)} g "
+            f"JOIN {quote(members.db_table)} m ON m.{col(members, 'group')} = g.{col(via_groups, 'group')} "
+            f"WHERE g.{col(via_groups, 'role')} = r.{col(role, 'id')} AND m.{col(members, 'user')} = %s))"
+        )
+    return _pairs_sql[0]
+
+
 def user_scope_pairs(*, user_id: uuid.UUID, organization_id: uuid.UUID, client: Client) -> set[tuple[uuid.UUID, str]]:
     """(API resource id, scope name) pairs the user's roles grant for ``client``, in one query."""
-    roles = Role.objects.filter(organization_id=organization_id).filter(
-        Q(audience=Role.Audience.ORGANIZATION)
-        | Q(audience=Role.Audience.APPLICATION, audience_application_id=client.id)
-    )
-    holding = roles.filter(Q(users__id=user_id) | Q(groups__members__id=user_id))
-    pairs = Scope.objects.filter(roles__in=holding).values_list("api_resource_id", "name").distinct()
-    return set(pairs)
+    prep = lambda model, name, value: model._meta.get_field(name).get_db_prep_value(value, connection)  # noqa: E731
+    user = prep(Role, "id", user_id)  # a UUID column like the user's primary key
+    params = [
+        prep(Role, "organization", organization_id),
+        Role.Audience.ORGANIZATION.value,
+        Role.Audience.APPLICATION.value,
+        client.id,
+        user,
+        user,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_pairs_query(), params)
+        rows = cursor.fetchall()
+    return {(parse_uuid(resource_id), name) for resource_id, name in rows}
 
 
 def scopes_for_user(

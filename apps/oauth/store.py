@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from oauth2_provider.models import (
@@ -32,6 +32,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
     set_token_value,
 )
+from oauth2_provider.settings import oauth2_settings
 
 from apps.core.ids import parse_uuid
 from apps.oauth.clients import GRANT_REFRESH_TOKEN, Client
@@ -230,6 +231,7 @@ class AccessTokenRecord:
     username: str | None
     user_state: str | None
     jkt: str | None = None  # RFC 9449: the thumbprint of the key a DPoP-bound token is bound to
+    user_kind: str | None = None
 
 
 _record_sql: list[str] = []
@@ -248,7 +250,7 @@ def _record_query() -> str:
             f"SELECT t.{col(token, 'id')}, t.{col(token, 'expires')}, t.{col(token, 'created')}, "  # noqa: S608
             f"t.{col(token, 'scope')}, t.{col(token, 'resource')}, a.{col(app, 'id')}, a.{col(app, 'client_id')}, "
             f"a.{col(app, 'organization')}, u.{col(user, 'id')}, u.{col(user, 'username')}, u.{col(user, 'state')}, "
-            f"b.{col(proof, 'jkt')} "
+            f"b.{col(proof, 'jkt')}, u.{col(user, 'kind')} "
             f"FROM {quote(token.db_table)} t "
             f"JOIN {quote(app.db_table)} a ON a.{col(app, 'id')} = t.{col(token, 'application')} "
             f"LEFT JOIN {quote(user.db_table)} u ON u.{col(user, 'id')} = t.{col(token, 'user')} "
@@ -274,7 +276,7 @@ def access_token_record(raw: str) -> AccessTokenRecord | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    token_id, expires, created, scope, resource, app_id, client_id, org_id, user_id, username, state, jkt = row
+    token_id, expires, created, scope, resource, app_id, client_id, org_id, user_id, username, state, jkt, kind = row
     if isinstance(resource, str):
         resource = json.loads(resource)
     return AccessTokenRecord(
@@ -290,6 +292,7 @@ def access_token_record(raw: str) -> AccessTokenRecord | None:
         username=username,
         user_state=state,
         jkt=jkt,
+        user_kind=kind,
     )
 
 
@@ -319,8 +322,182 @@ def refresh_token_find(raw: str) -> Any | None:
         RefreshToken.objects.select_related("application", "user", "access_token")
         .annotate(dpop_jkt=_bound_jkt("access_token__token_checksum"))
         .filter(token_checksum=checksum(raw))
-        .order_by("revoked")  # a live row first, should one exist beside revoked ones
+        .order_by(F("revoked").asc(nulls_first=True))  # a live row first, should one exist beside revoked ones
         .first()
+    )
+
+
+@dataclass(frozen=True)
+class RefreshRecord:
+    """What the refresh_token grant needs of a refresh token, read in one narrow query."""
+
+    id: int
+    application_id: int
+    revoked: datetime.datetime | None
+    created: datetime.datetime
+    family: uuid.UUID | None
+    resource: list[str]
+    access_token_id: int | None
+    scope: str  # of its access token: a refresh token's scope is that of its access token
+    user: UserRef
+    jkt: str | None  # RFC 9449: the key its access token is bound to (a public client's refresh token too)
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """The subject of a token as the token paths need it, without loading the user row through the ORM."""
+
+    id: uuid.UUID
+    kind: str
+    state: str
+    organization_id: uuid.UUID
+
+    @property
+    def pk(self) -> uuid.UUID:
+        return self.id
+
+
+_refresh_sql: list[str] = []
+
+
+def _refresh_query() -> str:
+    if not _refresh_sql:
+        quote = connection.ops.quote_name
+        refresh, token, user, proof = RefreshToken._meta, AccessToken._meta, User._meta, DPoPProof._meta
+        col = lambda meta, name: quote(meta.get_field(name).column)  # noqa: E731
+        _refresh_sql.append(
+            # Names come from model metadata; the checksum is a bound parameter. A live row sorts
+            # first, should one exist beside revoked ones with the same checksum.
+            f"SELECT r.{col(refresh, 'id')}, r.{col(refresh, 'application')}, r.{col(refresh, 'revoked')}, "  # noqa: S608
+            f"r.{col(refresh, 'created')}, r.{col(refresh, 'token_family')}, r.{col(refresh, 'resource')}, "
+            f"r.{col(refresh, 'access_token')}, t.{col(token, 'scope')}, u.{col(user, 'id')}, "
+            f"u.{col(user, 'kind')}, u.{col(user, 'state')}, u.{col(user, 'organization')}, b.{col(proof, 'jkt')} "
+            f"FROM {quote(refresh.db_table)} r "
+            f"JOIN {quote(user.db_table)} u ON u.{col(user, 'id')} = r.{col(refresh, 'user')} "
+            f"LEFT JOIN {quote(token.db_table)} t ON t.{col(token, 'id')} = r.{col(refresh, 'access_token')} "
+            f"LEFT JOIN {quote(proof.db_table)} b "
+            f"ON b.{col(proof, 'access_token_checksum')} = t.{col(token, 'token_checksum')} "
+            f"WHERE r.{col(refresh, 'token_checksum')} = %s "
+            f"ORDER BY CASE WHEN r.{col(refresh, 'revoked')} IS NULL THEN 0 ELSE 1 END LIMIT 1"
+        )
+    return _refresh_sql[0]
+
+
+def refresh_token_record(raw: str) -> RefreshRecord | None:
+    """The refresh token presented as ``raw``, with its subject and bound key (one raw query:
+    the refresh_token grant is a hot path)."""
+    if not raw or len(raw) > 1024:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_refresh_query(), [checksum(raw)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (token_id, app_id, revoked, created, family, resource, access_id, scope, user_id, kind, state, org_id, jkt) = row
+    if isinstance(resource, str):
+        resource = json.loads(resource)
+    return RefreshRecord(
+        id=token_id,
+        application_id=app_id,
+        revoked=_datetime(revoked) if revoked is not None else None,
+        created=_datetime(created),
+        family=parse_uuid(family) if family is not None else None,
+        resource=list(resource or []),
+        access_token_id=access_id,
+        scope=scope or "",
+        user=UserRef(id=parse_uuid(user_id), kind=kind, state=state, organization_id=parse_uuid(org_id)),
+        jkt=jkt,
+    )
+
+
+def _execute(sql: str, params: list[Any]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _table(meta: Any) -> str:
+    return connection.ops.quote_name(meta.db_table)
+
+
+def _column(meta: Any, name: str) -> str:
+    return connection.ops.quote_name(meta.get_field(name).column)
+
+
+def refresh_token_rotate_out(record: RefreshRecord, *, now: datetime.datetime) -> bool:
+    """Retire a rotated refresh token and drop its access token, in two statements; False when
+    another request retired it first (a reuse). Call inside the transaction that mints the successor."""
+    r = RefreshToken._meta
+    retired = _execute(
+        f"UPDATE {_table(r)} SET {_column(r, 'revoked')} = %s, {_column(r, 'updated')} = %s, "  # noqa: S608
+        f"{_column(r, 'access_token')} = NULL WHERE {_column(r, 'id')} = %s AND {_column(r, 'revoked')} IS NULL",
+        [_prep(RefreshToken, "revoked", now), _prep(RefreshToken, "updated", now), record.id],
+    )
+    if not retired:
+        return False
+    _access_token_delete_raw(record.access_token_id)
+    return True
+
+
+def refresh_token_keep(record: RefreshRecord, *, access_token_id: int, now: datetime.datetime) -> None:
+    """Without rotation: re-bind the refresh token to its new access token and drop the old one."""
+    r = RefreshToken._meta
+    _execute(
+        f"UPDATE {_table(r)} SET {_column(r, 'access_token')} = %s, {_column(r, 'updated')} = %s "  # noqa: S608
+        f"WHERE {_column(r, 'id')} = %s",
+        [access_token_id, _prep(RefreshToken, "updated", now), record.id],
+    )
+    _access_token_delete_raw(record.access_token_id)
+
+
+def _access_token_delete_raw(access_token_id: int | None) -> None:
+    """Delete an access token no refresh token points at any more (the caller made sure)."""
+    if access_token_id is not None:
+        a = AccessToken._meta
+        _execute(f"DELETE FROM {_table(a)} WHERE {_column(a, 'id')} = %s", [access_token_id])  # noqa: S608
+
+
+_REFRESH_INSERT_COLUMNS = (
+    "user",
+    "token",
+    "token_checksum",
+    "application",
+    "access_token",
+    "token_family",
+    "resource",
+    "created",
+    "updated",
+)
+
+
+def refresh_token_insert_raw(
+    *,
+    client: Client,
+    raw: str,
+    user_id: uuid.UUID,
+    access_token_id: int,
+    family: uuid.UUID,
+    resource: list[str],
+    now: datetime.datetime,
+) -> None:
+    """One INSERT for a rotated refresh token (RFC 9700: the checksum only, as ``set_token_value`` stores it)."""
+    values = {
+        "user": user_id,
+        "token": "" if oauth2_settings.COMPLIANT_BCP_RFC9700_TOKEN_STORAGE else raw,
+        "token_checksum": checksum(raw),
+        "application": client.id,
+        "access_token": access_token_id,
+        "token_family": family,
+        "resource": resource,
+        "created": now,
+        "updated": now,
+    }
+    r = RefreshToken._meta
+    columns = ", ".join(_column(r, name) for name in _REFRESH_INSERT_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(_REFRESH_INSERT_COLUMNS))
+    _execute(
+        f"INSERT INTO {_table(r)} ({columns}) VALUES ({placeholders})",  # noqa: S608
+        [_prep(RefreshToken, name, values[name]) for name in _REFRESH_INSERT_COLUMNS],
     )
 
 

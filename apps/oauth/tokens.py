@@ -18,6 +18,14 @@ from apps.oauth.scopes import audience
 
 AUT_APPLICATION = "APPLICATION"
 AUT_APPLICATION_USER = "APPLICATION_USER"
+AUT_AGENT = "AGENT"
+
+
+def _aut(user: Any) -> str:
+    """WSO2 7.2's authorized-user type: the application itself, a user, or an AI agent."""
+    if user is None:
+        return AUT_APPLICATION
+    return AUT_AGENT if getattr(user, "kind", "user") == "agent" else AUT_APPLICATION_USER
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,7 @@ def access_token_mint(grant: TokenGrant, *, now: datetime.datetime) -> MintedTok
         "nbf": issued_at,
         "exp": issued_at + lifetime,
         "jti": str(uuid.uuid4()),
-        "aut": AUT_APPLICATION_USER if grant.user is not None else AUT_APPLICATION,
+        "aut": _aut(grant.user),
         **_org_claims(grant.organization),
     }
     if grant.scopes:

@@ -94,3 +94,37 @@ def test_expired_refresh_token_is_invalid_grant(client, browser, web):
     response = refresh(client, web, first["refresh_token"])
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
+
+
+def test_an_agent_subject_gets_aut_agent_in_every_token_and_in_introspection(client, root_org, web, make_user):
+    """WSO2 7.2's ``aut``: AGENT when the subject is an AI agent identity (code, refresh, introspection)."""
+    from django.test import Client as Browser
+
+    from apps.keystores.selectors import keystore_jwks
+    from tests.oauth.helpers import jwt_verified_claims
+
+    agent = make_user(root_org, "invoice-bot", ["orders:read"], kind="agent")
+    browser = Browser()
+    browser.force_login(agent)
+    first = login_tokens(client, browser, web)
+    jwks = keystore_jwks(organization=root_org)
+    assert jwt_verified_claims(first["access_token"], jwks)["aut"] == "AGENT"
+    second = refresh(client, web, first["refresh_token"]).json()
+    claims = jwt_verified_claims(second["access_token"], jwks)
+    assert claims["aut"] == "AGENT"
+    assert claims["sub"] == str(agent.id)
+    introspected = form_post(
+        client, "/oauth2/introspect", {"token": second["access_token"]}, HTTP_AUTHORIZATION=basic(web.client_id, web.secret)
+    ).json()
+    assert introspected["active"] is True
+    assert introspected["aut"] == "AGENT"
+
+
+def test_a_refresh_costs_a_constant_number_of_statements(client, browser, web, django_assert_max_num_queries):
+    """The hot path: tenant, token (one join), role scopes, then retire, drop, two inserts; the test's
+    transaction makes the grant's atomic block a SAVEPOINT and RELEASE, which count here too."""
+    tokens = login_tokens(client, browser, web)
+    second = refresh(client, web, tokens["refresh_token"]).json()
+    with django_assert_max_num_queries(9):
+        third = refresh(client, web, second["refresh_token"])
+    assert third.status_code == 200

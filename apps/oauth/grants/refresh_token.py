@@ -41,8 +41,8 @@ class _Reused(Exception):
     pass
 
 
-def _resources(params: QueryDict, row: Any) -> list[str]:
-    original = list(row.resource or [])
+def _resources(params: QueryDict, record: store.RefreshRecord) -> list[str]:
+    original = record.resource
     asked = params.getlist("resource")
     if asked and original and not set(asked) <= set(original):
         raise OAuthError("invalid_target", "The resource was not part of the original grant.")
@@ -52,29 +52,32 @@ def _resources(params: QueryDict, row: Any) -> list[str]:
 def token_issue_for_refresh_token(
     *, params: QueryDict, authenticated: AuthenticatedClient, organization: Any
 ) -> dict[str, Any]:
+    """With a warm client cache: one read (token, subject, bound key), one read of the user's
+    role scopes, then in one transaction retire + drop the old access token + two INSERTs."""
     client = client_require(authenticated, GRANT_REFRESH_TOKEN)
     raw = params.get("refresh_token", "")
     if not raw:
         raise invalid_request("refresh_token is required.")
-    row = store.refresh_token_find(raw)
-    if row is None or row.application_id != client.id:
+    record = store.refresh_token_record(raw)
+    if record is None or record.application_id != client.id:
         raise invalid_grant("The refresh token is invalid.")
-    if row.revoked is not None:
-        store.token_family_revoke(row.token_family)
+    if record.revoked is not None:
+        store.token_family_revoke(record.family)
         raise invalid_grant("The refresh token was already used; its token family is revoked.")
     now = timezone.now()
-    if row.created + datetime.timedelta(seconds=client.refresh_token_lifetime) <= now or row.access_token is None:
+    expired = record.created + datetime.timedelta(seconds=client.refresh_token_lifetime) <= now
+    if expired or record.access_token_id is None:
         raise invalid_grant("The refresh token is expired.")
-    user = row.user
+    user = record.user
     if user.state != User.State.ACTIVE or user.organization_id != organization.id:
         raise invalid_grant("The user may no longer sign in.")
     proof = authenticated.dpop
-    if client.public and row.dpop_jkt and (proof is None or proof.jkt != row.dpop_jkt):
+    if client.public and record.jkt and (proof is None or proof.jkt != record.jkt):
         raise invalid_grant("The refresh token is bound to a DPoP key: send a proof signed with that key.")
 
-    original = row.access_token.scope.split()
+    original = record.scope.split()
     requested = tuple(scope for scope in scope_parse(params.get("scope")) or original if scope in original)
-    resources = resources_select(client, _resources(params, row))
+    resources = resources_select(client, _resources(params, record))
     grant = TokenGrant(
         client=client,
         organization=organization,
@@ -88,9 +91,8 @@ def token_issue_for_refresh_token(
     new_refresh = random_token() if rotate else ""
     try:
         with transaction.atomic():
-            if rotate and not store.refresh_token_retire(row.id, now=now):
+            if rotate and not store.refresh_token_rotate_out(record, now=now):
                 raise _Reused
-            store.access_token_delete(row.access_token_id)
             access_id = store.access_token_insert(
                 client=client,
                 raw=access.raw,
@@ -98,24 +100,25 @@ def token_issue_for_refresh_token(
                 scope=grant.scope,
                 resource=grant.resource,
                 user_id=user.id,
-                source_refresh_token_id=row.id if rotate else None,
+                source_refresh_token_id=record.id if rotate else None,
                 now=now,
                 returning=True,
                 dpop=grant.dpop,
             )
             assert access_id is not None
             if rotate:
-                store.refresh_token_insert(
+                store.refresh_token_insert_raw(
                     client=client,
                     raw=new_refresh,
                     user_id=user.id,
                     access_token_id=access_id,
-                    family=row.token_family or uuid.uuid4(),
-                    resource=list(row.resource or []),
+                    family=record.family or uuid.uuid4(),
+                    resource=record.resource,
+                    now=now,
                 )
             else:
-                store.refresh_token_rebind(row.id, access_token_id=access_id, now=now)
+                store.refresh_token_keep(record, access_token_id=access_id, now=now)
     except _Reused:
-        store.token_family_revoke(row.token_family)
+        store.token_family_revoke(record.family)
         raise invalid_grant("The refresh token was already used; its token family is revoked.") from None
     return token_response(access, grant, refresh_token=new_refresh)
