@@ -235,6 +235,9 @@ IAM_MASTER_KEY = _master_key()
 # How long a rotated-out signing key stays in the JWKS: longer than any token it
 # signed lives (access and ID tokens), so none fails verification in between.
 IAM_KEY_ROTATION_OVERLAP_SECONDS = int(os.environ.get("IAM_KEY_ROTATION_OVERLAP_SECONDS", "86400"))
+# How long a process may serve a root organization (tenant) from memory: other processes see a
+# status or display-name change within this many seconds (0 = read it on every request).
+IAM_TENANT_CACHE_SECONDS = float(os.environ.get("IAM_TENANT_CACHE_SECONDS", "5"))
 # DPoP (RFC 9449, docs/dpop.md): how far a proof's iat may lie in the past or future; whether
 # the token endpoint demands server nonces (use_dpop_nonce), and how long one nonce window lasts.
 IAM_DPOP_PROOF_WINDOW_SECONDS = int(os.environ.get("IAM_DPOP_PROOF_WINDOW_SECONDS", "60"))

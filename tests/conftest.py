@@ -19,6 +19,17 @@ from apps.users.models import User
 ADMIN_PASSWORD = "Admin-pass-123"
 
 
+@pytest.fixture(autouse=True)
+def _forget_cached_tenants() -> Iterable[None]:
+    """Each test's database rollback removes organizations without signals: start every test
+    without tenants cached by an earlier one."""
+    from apps.orgs.selectors import organization_cache_forget
+
+    organization_cache_forget()
+    yield
+    organization_cache_forget()
+
+
 @pytest.fixture
 def root_org(db: Any) -> Organization:
     """The default root organization ``root`` with its ``admin`` (as ``iam_bootstrap`` makes it)."""

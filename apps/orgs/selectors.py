@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
+from apps.core.cache import BoundedCache
 from apps.orgs.models import Organization
 
 _ROOT_BY_HANDLE_SQL = f"SELECT * FROM {Organization._meta.db_table} WHERE handle = %s AND parent_id IS NULL"  # noqa: S608
 
+# Tenant resolution runs on every request. Root organizations found by handle are kept for
+# IAM_TENANT_CACHE_SECONDS: a write in this process drops the entry at once (``organization_cache_forget``,
+# on every save and delete), other processes see a change (status, display name) within the TTL.
+# Unknown handles are not cached, so a new tenant answers at once everywhere.
+_roots = BoundedCache(max_entries=4096, ttl_seconds=float(getattr(settings, "IAM_TENANT_CACHE_SECONDS", 5)))
+
 
 def organization_get_root_by_handle(*, handle: str) -> Organization | None:
-    """Runs on every request (tenant resolution): a raw query skips ORM compilation."""
-    return next(iter(Organization.objects.raw(_ROOT_BY_HANDLE_SQL, [handle])), None)
+    """The root organization with ``handle`` (a copy per caller: requests may cache relations on it)."""
+    cached = _roots.get(handle)
+    if cached is not None:
+        return copy.copy(cached)
+    organization = next(iter(Organization.objects.raw(_ROOT_BY_HANDLE_SQL, [handle])), None)
+    if organization is not None and _roots.ttl_seconds:
+        _roots.put(handle, copy.copy(organization))
+    return organization
+
+
+def organization_cache_forget(organization: Organization | None = None) -> None:
+    """Drop cached tenant lookups: one organization's, or all of them."""
+    if organization is None:
+        _roots.clear()
+    else:
+        _roots.discard(organization.handle)
 
 
 def organization_get_in_root(*, root: Organization, organization_id: uuid.UUID) -> Organization | None:

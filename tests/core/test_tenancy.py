@@ -71,3 +71,29 @@ def test_unknown_api_path_is_a_json_404(admin_api):
         response = admin_api.get("/api/server/v1/no-such-thing")
     assert response.status_code == 404
     assert response.json()["code"] == "API-60015"
+
+
+def test_a_tenant_is_resolved_once_per_ttl_and_a_change_elsewhere_shows_within_it(
+    api_client, root_org, django_assert_num_queries, monkeypatch
+):
+    """Tenant resolution is cached per process for IAM_TENANT_CACHE_SECONDS; a write through this
+    process is seen at once, another process's write (a bulk update here) once the entry expires."""
+    from apps.core import cache
+    from apps.orgs.models import Organization
+    from apps.orgs.services import organization_update
+
+    assert api_client.get("/health").status_code == 200
+    now = [cache.clock()]
+    monkeypatch.setattr(cache, "clock", lambda: now[0])
+    api_client.get("/api/server/v1/organizations")  # resolves and caches "root"
+    with django_assert_num_queries(0):
+        assert api_client.get("/api/server/v1/organizations").status_code == 401
+
+    organization_update(actor=None, organization=root_org, name="Renamed here")
+    with django_assert_num_queries(1):  # this process's own write dropped the entry
+        api_client.get("/api/server/v1/organizations")
+
+    Organization.objects.filter(pk=root_org.pk).update(status=Organization.Status.DISABLED)
+    assert api_client.get("/oauth2/authorize").status_code == 400  # still the cached, active tenant...
+    now[0] += 6  # ...until the 5 s entry expires
+    assert api_client.get("/oauth2/authorize").status_code == 403

@@ -99,7 +99,11 @@ def test_a_disabled_organization_issues_and_honours_nothing(client, browser, web
     from apps.orgs.models import Organization
 
     tokens = login_tokens(client, browser, web)
+    from apps.orgs.selectors import organization_cache_forget
+
+    # As another process would: a bulk update, then this process's cached tenant expires.
     Organization.objects.filter(pk=root_org.pk).update(status=Organization.Status.DISABLED)
+    organization_cache_forget()
     assert client.get(USERINFO, HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}").status_code == 401
     assert cc_token_status(client, m2m) == 401
     assert browser.get("/oauth2/authorize", {"client_id": web.client_id}).status_code == 403
