@@ -26,6 +26,7 @@ from apps.oauth.scopes import resources_select, scope_parse, scopes_for_user
 from apps.oauth.tokens import random_token
 
 MAX_STATE_LENGTH = 2048
+MAX_LOGIN_HINT_LENGTH = 256
 MAX_NONCE_LENGTH = 255
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 _SINGLE = (
@@ -73,6 +74,8 @@ class AuthorizationRequest:
     nonce: str
     prompt: frozenset[str]
     dpop_jkt: str = ""  # RFC 9449 §10: the code may only be redeemed with a proof from this key
+    max_age: int | None = None  # OIDC Core §3.1.2.1: seconds since the last active authentication
+    login_hint: str = ""  # OIDC Core §3.1.2.1: the identifier the client thinks the user will use
 
 
 def _redirect_uri(params: QueryDict, client: Client) -> str:
@@ -149,6 +152,10 @@ def authorization_request_parse(params: QueryDict, *, organization: Any) -> Auth
     dpop_jkt = params.get("dpop_jkt", "")
     if dpop_jkt and not _JKT.match(dpop_jkt):
         raise fail("invalid_request", "dpop_jkt must be a base64url SHA-256 JWK thumbprint.")
+    max_age = _max_age(params.get("max_age"), fail)
+    login_hint = params.get("login_hint", "")
+    if len(login_hint) > MAX_LOGIN_HINT_LENGTH:
+        raise fail("invalid_request", "login_hint is too long.")
     return AuthorizationRequest(
         client=client,
         redirect_uri=redirect_uri,
@@ -159,7 +166,17 @@ def authorization_request_parse(params: QueryDict, *, organization: Any) -> Auth
         nonce=nonce,
         prompt=prompt,
         dpop_jkt=dpop_jkt,
+        max_age=max_age,
+        login_hint=login_hint,
     )
+
+
+def _max_age(value: str | None, fail: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 10:
+        raise fail("invalid_request", "max_age must be a non-negative number of seconds.")
+    return int(value)
 
 
 def redirect_uri_with(uri: str, params: dict[str, str]) -> str:

@@ -211,3 +211,62 @@ def test_login_page_has_no_inline_script(client, root_org):
     page = client.get("/oauth2/login").content.decode()
     assert "<script>" not in page
     assert "onclick" not in page
+
+
+def _age_session(browser, seconds):
+    import time
+
+    from apps.oauth.views.authorize import AUTH_TIME_SESSION_KEY
+
+    session = browser.session
+    session[AUTH_TIME_SESSION_KEY] = int(time.time()) - seconds
+    session.save()
+
+
+def test_max_age_within_the_session_age_issues_a_code_without_a_prompt(browser, web):
+    _age_session(browser, 60)
+    response = browser.get(AUTHORIZE, params(web, max_age="3600"))
+    assert response["Location"].startswith(REDIRECT + "?code=")
+
+
+def test_max_age_older_than_the_session_forces_a_fresh_login_whose_time_reaches_the_id_token(client, browser, web):
+    """OIDC Core §3.1.2.1: an authentication older than max_age seconds does not count."""
+    from apps.keystores.selectors import keystore_jwks
+    from tests.oauth.helpers import jwt_verified_claims
+    from tests.oauth.test_authorization_code import exchange
+
+    _age_session(browser, 7200)
+    verifier, challenge = pkce_pair()
+    asked = {**params(web, max_age="600"), "code_challenge": challenge}
+    response = browser.get(AUTHORIZE, asked)
+    login_url = response["Location"]
+    assert urlsplit(login_url).path == "/oauth2/login"
+    next_url = query_of(login_url)["next"]
+    assert "max_age" not in query_of(next_url)  # the login about to happen is fresh
+    done = browser.post(login_url, {"username": "alice", "password": PASSWORD, "next": next_url})
+    code = query_of(browser.get(done["Location"])["Location"])["code"]
+    body = exchange(client, web, code, verifier).json()
+    import time
+
+    claims = jwt_verified_claims(body["id_token"], keystore_jwks(organization=web.application.organization))
+    assert time.time() - claims["auth_time"] < 60
+
+
+def test_max_age_with_prompt_none_and_an_old_session_is_login_required(browser, web):
+    _age_session(browser, 7200)
+    response = browser.get(AUTHORIZE, params(web, max_age="60", prompt="none"))
+    assert query_of(response["Location"])["error"] == "login_required"
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "1e3", "99999999999"])
+def test_a_malformed_max_age_is_invalid_request(browser, web, value):
+    response = browser.get(AUTHORIZE, params(web, max_age=value))
+    assert query_of(response["Location"])["error"] == "invalid_request"
+
+
+def test_login_hint_prefills_the_username_on_the_login_page(client, web):
+    response = client.get(AUTHORIZE, params(web, login_hint="alice@example.com"))
+    login_url = response["Location"]
+    assert query_of(login_url)["login_hint"] == "alice@example.com"
+    page = client.get(login_url).content.decode()
+    assert re.search(r'name="username"[^>]*value="alice@example.com"', page)

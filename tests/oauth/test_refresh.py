@@ -114,7 +114,10 @@ def test_an_agent_subject_gets_aut_agent_in_every_token_and_in_introspection(cli
     assert claims["aut"] == "AGENT"
     assert claims["sub"] == str(agent.id)
     introspected = form_post(
-        client, "/oauth2/introspect", {"token": second["access_token"]}, HTTP_AUTHORIZATION=basic(web.client_id, web.secret)
+        client,
+        "/oauth2/introspect",
+        {"token": second["access_token"]},
+        HTTP_AUTHORIZATION=basic(web.client_id, web.secret),
     ).json()
     assert introspected["active"] is True
     assert introspected["aut"] == "AGENT"

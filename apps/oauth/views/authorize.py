@@ -63,6 +63,10 @@ def session_auth_time(request: HttpRequest, user: Any) -> int:
     return int(user.last_login.timestamp()) if user.last_login else int(time.time())
 
 
+def _too_old(request: HttpRequest, user: Any, max_age: int | None) -> bool:
+    return max_age is not None and int(time.time()) - session_auth_time(request, user) > max_age
+
+
 @csrf_exempt  # a cross-site POST here is no worse than the equivalent GET navigation
 @never_cache
 def authorize(request: HttpRequest) -> HttpResponse:
@@ -75,6 +79,8 @@ def authorize(request: HttpRequest) -> HttpResponse:
     try:
         auth_request = authorization_request_parse(params, organization=organization)
         user = session_user(request, organization)
+        if user is not None and _too_old(request, user, auth_request.max_age):
+            user = None  # OIDC Core §3.1.2.1: max_age demands a fresh authentication
         if user is None and "none" in auth_request.prompt:
             raise AuthorizeError(
                 "login_required",
@@ -90,8 +96,12 @@ def authorize(request: HttpRequest) -> HttpResponse:
     if user is None or "login" in auth_request.prompt:
         again = params.copy()
         again.pop("prompt", None)  # once signed in, come back without forcing another login
+        again.pop("max_age", None)  # ... nor another one for max_age: this one is fresh
         next_url = f"{reverse('oauth:authorize')}?{again.urlencode()}"
-        return redirect(f"{reverse('oauth:login')}?{urlencode({'next': next_url})}")
+        login_params = {"next": next_url}
+        if auth_request.login_hint:
+            login_params["login_hint"] = auth_request.login_hint
+        return redirect(f"{reverse('oauth:login')}?{urlencode(login_params)}")
     if consent_needed(user=user, client=auth_request.client, scopes=auth_request.scopes, prompt=auth_request.prompt):
         if "none" in auth_request.prompt:
             fields = {
@@ -137,7 +147,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if organization is None:
         raise Http404
     next_url = _safe_next(request)
-    form = LoginForm(request.POST if request.method == "POST" else None)
+    hint = request.GET.get("login_hint", "")[:150]  # OIDC login_hint: prefill the username
+    form = LoginForm(request.POST if request.method == "POST" else None, initial={"username": hint} if hint else None)
     if request.method == "POST" and form.is_valid():
         user = user_check_password(
             organization=organization,
