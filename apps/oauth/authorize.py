@@ -78,13 +78,39 @@ class AuthorizationRequest:
     login_hint: str = ""  # OIDC Core §3.1.2.1: the identifier the client thinks the user will use
 
 
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _loopback_parts(uri: str) -> tuple[str, str, str] | None:
+    """(host, path, query) of a plain-http loopback URI with a valid port or none, else None."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        return None
+    if parts.scheme != "http" or parts.hostname not in _LOOPBACK_HOSTS or parts.fragment:
+        return None
+    if parts.username is not None or parts.password is not None:
+        return None
+    return parts.hostname, parts.path, parts.query
+
+
+def redirect_uri_registered(given: str, registered: tuple[str, ...]) -> bool:
+    """Exact string match, except that a loopback redirect URI may use any port (RFC 8252 §7.3,
+    OAuth 2.1 §8.4.2): native apps and MCP clients listen on whatever port is free at the time."""
+    if given in registered:
+        return True
+    loopback = _loopback_parts(given)
+    return loopback is not None and any(_loopback_parts(uri) == loopback for uri in registered)
+
+
 def _redirect_uri(params: QueryDict, client: Client) -> str:
     given = params.get("redirect_uri")
     if given is None:
         if len(client.redirect_uris) != 1:
             raise AuthorizeFatal("redirect_uri is required.")
         given = client.redirect_uris[0]
-    elif given not in client.redirect_uris:
+    elif not redirect_uri_registered(given, client.redirect_uris):
         raise AuthorizeFatal("The redirect_uri is not registered for this client.")
     scheme = urlsplit(given).scheme.lower()
     if not scheme or scheme in _FORBIDDEN_SCHEMES:

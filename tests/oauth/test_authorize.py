@@ -270,3 +270,55 @@ def test_login_hint_prefills_the_username_on_the_login_page(client, web):
     assert query_of(login_url)["login_hint"] == "alice@example.com"
     page = client.get(login_url).content.decode()
     assert re.search(r'name="username"[^>]*value="alice@example.com"', page)
+
+
+@pytest.mark.parametrize(
+    ("registered", "used"),
+    [
+        ("http://127.0.0.1/callback", "http://127.0.0.1:51234/callback"),
+        ("http://127.0.0.1:8080/callback", "http://127.0.0.1:33333/callback"),
+        ("http://[::1]/cb", "http://[::1]:49152/cb"),
+        ("http://localhost:3000/oauth/callback", "http://localhost:62000/oauth/callback"),
+    ],
+)
+def test_a_loopback_redirect_uri_may_use_any_port(client, browser, root_org, make_app, registered, used):
+    """RFC 8252 §7.3: native apps and MCP clients listen on whatever loopback port is free; the code is
+    bound to the URI actually used, which the exchange must repeat."""
+    from tests.oauth.test_authorization_code import exchange
+
+    app = make_app(root_org, "oidc-web-application", name="native", redirect_uris=[registered])
+    verifier, challenge = pkce_pair()
+    response = browser.get(AUTHORIZE, {**params(app, redirect_uri=used), "code_challenge": challenge})
+    assert response.status_code == 302
+    assert response["Location"].startswith(used + "?")
+    code = query_of(response["Location"])["code"]
+    assert exchange(client, app, code, verifier, redirect_uri=registered).json()["error"] == "invalid_grant"
+    verifier, challenge = pkce_pair()
+    response = browser.get(AUTHORIZE, {**params(app, redirect_uri=used), "code_challenge": challenge})
+    code = query_of(response["Location"])["code"]
+    assert exchange(client, app, code, verifier, redirect_uri=used).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "used",
+    [
+        "http://127.0.0.1:51234/other",  # another path
+        "http://127.0.0.1:51234/callback?x=1",  # another query
+        "https://127.0.0.1:51234/callback",  # another scheme
+        "http://127.0.0.2:51234/callback",  # not the registered host
+        "http://evil@127.0.0.1:51234/callback",  # userinfo
+        "http://127.0.0.1:99999/callback",  # not a port
+        "http://127.0.0.1.evil.example:80/callback",
+    ],
+)
+def test_only_the_port_of_a_loopback_redirect_uri_may_differ(browser, root_org, make_app, used):
+    app = make_app(root_org, "oidc-web-application", name="native", redirect_uris=["http://127.0.0.1/callback"])
+    response = browser.get(AUTHORIZE, params(app, redirect_uri=used))
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
+def test_a_non_loopback_http_redirect_uri_port_must_match(browser, root_org, make_app):
+    app = make_app(root_org, name="web-port", redirect_uris=["https://rp.example.com:8443/cb"])
+    response = browser.get(AUTHORIZE, params(app, redirect_uri="https://rp.example.com:9443/cb"))
+    assert response.status_code == 400
