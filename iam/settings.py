@@ -238,6 +238,11 @@ IAM_KEY_ROTATION_OVERLAP_SECONDS = int(os.environ.get("IAM_KEY_ROTATION_OVERLAP_
 # How long a process may serve a root organization (tenant) from memory: other processes see a
 # status or display-name change within this many seconds (0 = read it on every request).
 IAM_TENANT_CACHE_SECONDS = float(os.environ.get("IAM_TENANT_CACHE_SECONDS", "5"))
+# Pushed authorization requests (RFC 9126, docs/oauth.md): how long a request_uri waits for its
+# first authorize visit, how long it then lasts for the sign-in, and whether every request must be pushed.
+IAM_PAR_LIFETIME_SECONDS = int(os.environ.get("IAM_PAR_LIFETIME_SECONDS", "60"))
+IAM_PAR_SIGN_IN_SECONDS = int(os.environ.get("IAM_PAR_SIGN_IN_SECONDS", "600"))
+IAM_PAR_REQUIRED = env_bool("IAM_PAR_REQUIRED", False)
 # DPoP (RFC 9449, docs/dpop.md): how far a proof's iat may lie in the past or future; whether
 # the token endpoint demands server nonces (use_dpop_nonce), and how long one nonce window lasts.
 IAM_DPOP_PROOF_WINDOW_SECONDS = int(os.environ.get("IAM_DPOP_PROOF_WINDOW_SECONDS", "60"))

@@ -19,6 +19,7 @@ ENDPOINTS = {
     "jwks_uri": "jwks",
     "end_session_endpoint": "logout",
     "device_authorization_endpoint": "device_authorize",
+    "pushed_authorization_request_endpoint": "par",
 }
 
 

@@ -19,6 +19,7 @@ from apps.oauth.dcr import MODE_OFF, dcr_mode
 from apps.oauth.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from apps.oauth.issuer import ENDPOINTS, endpoint_url, issuer
 from apps.oauth.jose import signing_algorithm
+from apps.oauth.par import par_required
 from apps.oauth.scopes import OIDC_SCOPES
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", GRANT_TOKEN_EXCHANGE, GRANT_DEVICE_CODE)
@@ -49,6 +50,7 @@ def server_metadata(organization: Any) -> dict[str, Any]:
             "request_parameter_supported": False,
             "request_uri_parameter_supported": False,
             "authorization_response_iss_parameter_supported": True,
+            "require_pushed_authorization_requests": par_required(),
         }
     )
     if dcr_mode() != MODE_OFF:

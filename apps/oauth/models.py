@@ -112,3 +112,22 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"Consent {self.user_id} -> {self.application_id}"
+
+
+class PushedAuthorizationRequest(models.Model):
+    """RFC 9126: an authorization request a client pushed to ``/oauth2/par``.
+
+    Only the checksum of its ``request_uri`` is stored. The first authorize visit
+    binds it to that browser session (the checksum of a random value kept in the
+    session) and gives it time for the sign-in; the code or error response that
+    ends the request deletes it."""
+
+    request_uri_checksum = models.CharField(max_length=64, unique=True)
+    application = models.ForeignKey(oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+")
+    parameters = models.JSONField(default=dict)
+    browser_binding = models.CharField(max_length=64, blank=True, default="")
+    expires = models.DateTimeField(db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"PushedAuthorizationRequest #{self.pk}"

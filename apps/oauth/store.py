@@ -37,7 +37,7 @@ from oauth2_provider.settings import oauth2_settings
 from apps.core.ids import parse_uuid
 from apps.oauth.clients import GRANT_REFRESH_TOKEN, Client
 from apps.oauth.dpop import VerifiedProof, dpop_proof_record, dpop_proofs_clear
-from apps.oauth.models import CodeRedemption, DPoPProof
+from apps.oauth.models import CodeRedemption, DPoPProof, PushedAuthorizationRequest
 from apps.users.models import User
 
 if TYPE_CHECKING:
@@ -621,4 +621,5 @@ def expired_clear(*, now: datetime.datetime | None = None) -> dict[str, int]:
         .exclude(refresh_token__revoked__isnull=True, refresh_token__isnull=False)
         .delete()[0],
         "dpop_proofs": dpop_proofs_clear(now=now),
+        "pushed_requests": PushedAuthorizationRequest.objects.filter(expires__lt=now).delete()[0],
     }

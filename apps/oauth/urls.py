@@ -8,6 +8,7 @@ urlpatterns = [
     path("login", authorize.login_view, name="login"),
     path("consent", authorize.consent_view, name="consent"),
     path("token", token.token, name="token"),
+    path("par", token.pushed_authorization_request, name="par"),
     path("introspect", token.introspect, name="introspect"),
     path("revoke", token.revoke, name="revoke"),
     path("userinfo", endpoints.userinfo, name="userinfo"),

@@ -30,6 +30,7 @@ from apps.oauth.authorize import (
 )
 from apps.oauth.consent import consent_grant, consent_needed
 from apps.oauth.issuer import issuer
+from apps.oauth.par import par_consume, par_resolve
 from apps.users.services import user_check_password
 
 AUTH_TIME_SESSION_KEY = "oauth_auth_time"
@@ -75,8 +76,11 @@ def authorize(request: HttpRequest) -> HttpResponse:
         raise Http404
     if not organization.is_active:
         return error_page(request, _("This organization is disabled."), status=403)
-    params = request.GET if request.method == "GET" else request.POST
+    # ``sent``: what the browser brought (with a pushed request: client_id and request_uri only);
+    # ``params``: the request itself. Returns to this endpoint (after sign-in, consent) repeat ``sent``.
+    sent = request.GET if request.method == "GET" else request.POST
     try:
+        params = par_resolve(request, sent)
         auth_request = authorization_request_parse(params, organization=organization)
         user = session_user(request, organization)
         if user is not None and _too_old(request, user, auth_request.max_age):
@@ -91,10 +95,11 @@ def authorize(request: HttpRequest) -> HttpResponse:
     except AuthorizeFatal as exc:
         return error_page(request, exc.description)
     except AuthorizeError as exc:
+        par_consume(sent)
         fields = {"error": exc.error, "error_description": exc.description, "state": exc.state}
         return redirect_to_client(redirect_uri_with(exc.redirect_uri, {**fields, "iss": issuer(organization)}))
     if user is None or "login" in auth_request.prompt:
-        again = params.copy()
+        again = sent.copy()
         again.pop("prompt", None)  # once signed in, come back without forcing another login
         again.pop("max_age", None)  # ... nor another one for max_age: this one is fresh
         next_url = f"{reverse('oauth:authorize')}?{again.urlencode()}"
@@ -104,6 +109,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('oauth:login')}?{urlencode(login_params)}")
     if consent_needed(user=user, client=auth_request.client, scopes=auth_request.scopes, prompt=auth_request.prompt):
         if "none" in auth_request.prompt:
+            par_consume(sent)
             fields = {
                 "error": "consent_required",
                 "error_description": "The user has not allowed this application yet.",
@@ -111,7 +117,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
                 "iss": issuer(organization),
             }
             return redirect_to_client(redirect_uri_with(auth_request.redirect_uri, fields))
-        again = params.copy()
+        again = sent.copy()
         again.pop("prompt", None)  # once answered, come back without asking again
         context = {
             "organization": organization,
@@ -123,6 +129,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
         }
         return render(request, "oauth/consent.html", context)
     code = code_issue(auth_request, user=user, organization=organization, auth_time=session_auth_time(request, user))
+    par_consume(sent)
     fields = {"code": code, "state": auth_request.state, "iss": issuer(organization)}
     return redirect_to_client(redirect_uri_with(auth_request.redirect_uri, fields))
 
@@ -174,16 +181,18 @@ def consent_view(request: HttpRequest) -> HttpResponse:
         raise Http404
     params = QueryDict(request.POST.get("request", "")[:8192])
     try:
-        auth_request = authorization_request_parse(params, organization=organization)
+        auth_request = authorization_request_parse(par_resolve(request, params), organization=organization)
     except AuthorizeFatal as exc:
         return error_page(request, exc.description)
     except AuthorizeError as exc:
+        par_consume(params)
         fields = {"error": exc.error, "error_description": exc.description, "state": exc.state}
         return redirect_to_client(redirect_uri_with(exc.redirect_uri, {**fields, "iss": issuer(organization)}))
     user = session_user(request, organization)
     if user is None:
         return redirect(f"{reverse('oauth:authorize')}?{params.urlencode()}")
     if request.POST.get("decision") != "allow":
+        par_consume(params)
         fields = {
             "error": "access_denied",
             "error_description": "The user denied the request.",

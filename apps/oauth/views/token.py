@@ -23,6 +23,7 @@ from apps.oauth.grants.device_code import token_issue_for_device_code
 from apps.oauth.grants.refresh_token import token_issue_for_refresh_token
 from apps.oauth.grants.token_exchange import token_issue_for_token_exchange
 from apps.oauth.introspection import token_introspect, token_revoke
+from apps.oauth.par import par_push
 from apps.oauth.store import StaleClient
 from apps.oauth.views.common import oauth_form_endpoint
 
@@ -87,3 +88,14 @@ def revoke(request: HttpRequest) -> HttpResponse:
     raw, hint = _token_param(request)
     token_revoke(raw=raw, hint=hint, client=authenticated.client)
     return HttpResponse(status=200, headers={"Cache-Control": "no-store"})
+
+
+@oauth_form_endpoint
+def pushed_authorization_request(request: HttpRequest) -> HttpResponse:
+    """RFC 9126 §2: the client authenticates as at the token endpoint; 201 with a request_uri."""
+    authenticated = client_authenticate(request, organization=request.organization)
+    proof = dpop_proof_verify(request)
+    if proof is not None:
+        authenticated = replace(authenticated, dpop=proof)
+    body = par_push(params=request.POST, authenticated=authenticated, organization=request.organization)
+    return json_response(body, status=201)
