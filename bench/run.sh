@@ -25,7 +25,9 @@
 # BENCH_HASH_SECONDS (3 s), BENCH_ONLY (scenario name filter; the references
 # always run), BENCH_DB (iam_bench; the references use <BENCH_DB>_dot and
 # <BENCH_DB>_ceiling), BENCH_KEEP_DB, PGHOST/PGPORT/PGUSER, DATABASE_URL,
-# PY (.venv/bin/python). A short smoke run:
+# PY (.venv/bin/python), BENCH_SCIM (1; 0 skips the SCIM scenarios), BENCH_SCIM_USERS (100000),
+# BENCH_SCIM_BIG_GROUP (10000), BENCH_SHARING (1), BENCH_WEBHOOKS (1), BENCH_WEBHOOK_EVENTS (10000).
+# A short smoke run:
 #   BENCH_DURATION=2 BENCH_WARMUP=1 BENCH_HASH_SECONDS=1 make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -215,4 +217,26 @@ driver_pid=$!
 status=0
 wait "$driver_pid" || status=$?
 driver_pid=""
+[[ "$status" == 0 ]] || exit "$status"
+
+# SCIM (issue 5): seeds BENCH_SCIM_USERS users straight into the IAM database, then measures over HTTP
+# against the same server. BENCH_SCIM=0 skips it.
+if [[ "${BENCH_SCIM:-1}" == 1 && ( -z "${BENCH_ONLY:-}" || "scim" == *"${BENCH_ONLY}"* ) ]]; then
+  admin_token=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["admin_token"])' "$FIXTURES")
+  "$PY" bench/scim.py --base-url "$BASE_URL" --token "$admin_token" --seed \
+    --users "${BENCH_SCIM_USERS:-100000}" --big-group "${BENCH_SCIM_BIG_GROUP:-10000}" \
+    | tee -a bench/results/latest.txt || status=$?
+fi
+
+# Application sharing (issue 8): share with 1,000 organizations in mode (c), list over HTTP.
+if [[ "${BENCH_SHARING:-1}" == 1 && ( -z "${BENCH_ONLY:-}" || "sharing" == *"${BENCH_ONLY}"* ) ]]; then
+  "$PY" bench/sharing.py --base-url "$BASE_URL" | tee -a bench/results/latest.txt || status=$?
+fi
+
+# Webhooks (issue 9): login events fanned out to 3 webhooks, delivered by a Celery worker on Redis
+# (CELERY_BROKER_URL, default redis://127.0.0.1:6379) to a loopback receiver.
+if [[ "${BENCH_WEBHOOKS:-1}" == 1 && ( -z "${BENCH_ONLY:-}" || "webhooks" == *"${BENCH_ONLY}"* ) ]]; then
+  "$PY" bench/webhooks.py --events "${BENCH_WEBHOOK_EVENTS:-10000}" --webhooks 3 \
+    | tee -a bench/results/latest.txt || status=$?
+fi
 exit "$status"

@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "apps.keystores",
     "apps.oauth",
     "apps.scim",
+    "apps.webhooks",
+    "apps.notifications",
+    "apps.authn",
     "oauth2_provider",
     "apps.console",
     "apps.myaccount",
@@ -93,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.authn.middleware.AuthSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -250,6 +254,19 @@ IAM_DPOP_NONCE_REQUIRED = env_bool("IAM_DPOP_NONCE_REQUIRED", False)
 IAM_DPOP_NONCE_LIFETIME_SECONDS = int(os.environ.get("IAM_DPOP_NONCE_LIFETIME_SECONDS", "300"))
 
 # --- Celery --------------------------------------------------------------------
+# Shared cache (rate limits, login counters): Redis when configured, so every process sees the same counts.
+_CACHE_URL = os.environ.get("IAM_CACHE_URL") or os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        if _CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "iam-default"}
+    )
+}
+# Login rate limits: (requests, seconds). Per client IP on the portal, and failed sign-ins per account.
+IAM_LOGIN_RATE_PER_IP = (int(os.environ.get("IAM_LOGIN_RATE_PER_IP", "300")), 60)
+IAM_LOGIN_RATE_PER_ACCOUNT = (int(os.environ.get("IAM_LOGIN_RATE_PER_ACCOUNT", "20")), 60)
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -261,9 +278,60 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-redeliver": {"task": "apps.core.tasks.outbox_redeliver", "schedule": 60.0},
     "keystore-retire-expired": {"task": "apps.keystores.tasks.keystore_retire_expired", "schedule": 3600.0},
     "oauth-expired-clear": {"task": "apps.oauth.tasks.oauth_expired_clear", "schedule": 3600.0},
+    "notification-sweep": {
+        "task": "apps.notifications.tasks.notification_sweep",
+        "schedule": float(os.environ.get("IAM_NOTIFICATION_SWEEP_SECONDS", "15")),
+    },
+    "notification-purge": {"task": "apps.notifications.tasks.notification_purge", "schedule": 3600.0},
+    "webhook-deliveries-sweep": {
+        "task": "apps.webhooks.tasks.webhook_deliveries_sweep",
+        "schedule": float(os.environ.get("IAM_WEBHOOK_SWEEP_SECONDS", "5")),
+    },
 }
 # Outbox rows older than this and still undelivered are picked up by the sweep.
 IAM_OUTBOX_REDELIVER_AFTER_SECONDS = 30
+# Workers consume this queue (a test points a worker subprocess at a queue of its own).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+if CELERY_BROKER_URL.startswith("sqla+"):
+    # The embedded broker is polled: a worker whose prefetch slots are full sleeps a second before
+    # it asks again (kombu hands transport options to SQLAlchemy, so the interval cannot be set).
+    # Wide slots let a burst (an outbox sweep, a webhook fan-out) run in one poll.
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 64
+
+# --- Notifications (docs/notifications.md) -------------------------------------------
+# Send attempts per message before it is "dead"; backoff base * 2^(attempt-1), capped.
+IAM_NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("IAM_NOTIFICATION_MAX_ATTEMPTS", "8"))
+IAM_NOTIFICATION_RETRY_BASE_SECONDS = float(os.environ.get("IAM_NOTIFICATION_RETRY_BASE_SECONDS", "30"))
+IAM_NOTIFICATION_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("IAM_NOTIFICATION_RETRY_MAX_DELAY_SECONDS", "3600"))
+# A message "sending" for longer than this (worker died mid-send) is handed back to the sweep.
+IAM_NOTIFICATION_SENDING_STALE_SECONDS = int(os.environ.get("IAM_NOTIFICATION_SENDING_STALE_SECONDS", "300"))
+# Used or expired codes and links, and the sealed bodies of dead messages, are purged after this.
+IAM_NOTIFICATION_RETENTION_SECONDS = int(os.environ.get("IAM_NOTIFICATION_RETENTION_SECONDS", str(7 * 86400)))
+IAM_NOTIFICATION_TIMEOUT_SECONDS = float(os.environ.get("IAM_NOTIFICATION_TIMEOUT_SECONDS", "15"))
+# Extra CA bundle for SMTP TLS (a private relay); token/SMS URLs must be https except on loopback.
+IAM_NOTIFICATION_SMTP_CA_FILE = os.environ.get("IAM_NOTIFICATION_SMTP_CA_FILE", "")
+IAM_NOTIFICATION_REQUIRE_HTTPS = env_bool("IAM_NOTIFICATION_REQUIRE_HTTPS", PRODUCTION)
+
+# --- Webhooks (docs/webhooks.md) ----------------------------------------------------
+# Endpoints resolving to private, loopback, link-local or reserved addresses are refused unless allowed.
+IAM_WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("IAM_WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+IAM_WEBHOOK_REQUIRE_HTTPS = env_bool("IAM_WEBHOOK_REQUIRE_HTTPS", PRODUCTION)
+# Attempts per delivery round (first try included) and the age after which a failing event is dead-lettered.
+IAM_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("IAM_WEBHOOK_MAX_ATTEMPTS", "10"))
+IAM_WEBHOOK_MAX_AGE_SECONDS = int(os.environ.get("IAM_WEBHOOK_MAX_AGE_SECONDS", str(24 * 3600)))
+# Exponential backoff with full jitter: base * 2^(attempt-1), capped.
+IAM_WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("IAM_WEBHOOK_RETRY_BASE_SECONDS", "10"))
+IAM_WEBHOOK_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("IAM_WEBHOOK_RETRY_MAX_DELAY_SECONDS", "3600"))
+IAM_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("IAM_WEBHOOK_TIMEOUT_SECONDS", "5"))
+IAM_WEBHOOK_MAX_RESPONSE_BYTES = int(os.environ.get("IAM_WEBHOOK_MAX_RESPONSE_BYTES", "65536"))
+IAM_WEBHOOK_CONCURRENCY_PER_ENDPOINT = int(os.environ.get("IAM_WEBHOOK_CONCURRENCY_PER_ENDPOINT", "8"))
+# A delivery whose worker died mid-attempt is retried once its lease (timeout + grace) has run out.
+IAM_WEBHOOK_LEASE_GRACE_SECONDS = float(os.environ.get("IAM_WEBHOOK_LEASE_GRACE_SECONDS", "30"))
+# Circuit breaker: this many consecutive failed attempts open the circuit for the given time.
+IAM_WEBHOOK_CIRCUIT_FAILURE_THRESHOLD = int(os.environ.get("IAM_WEBHOOK_CIRCUIT_FAILURE_THRESHOLD", "5"))
+IAM_WEBHOOK_CIRCUIT_OPEN_SECONDS = float(os.environ.get("IAM_WEBHOOK_CIRCUIT_OPEN_SECONDS", "60"))
+# How long a process may believe "nobody subscribed to this channel" (login and token hot paths).
+IAM_WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = float(os.environ.get("IAM_WEBHOOK_SUBSCRIPTION_CACHE_SECONDS", "5"))
 
 LOGGING = {
     "version": 1,

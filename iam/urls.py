@@ -9,6 +9,9 @@ api_v1 = [
     path("", include("apps.applications.api.urls")),
     path("", include("apps.keystores.api.urls")),
     path("", include("apps.attributes.api.urls")),
+    path("", include("apps.webhooks.api.urls")),
+    path("", include("apps.notifications.api.urls")),
+    path("", include("apps.authn.api.urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +20,7 @@ urlpatterns = [
     path("api/server/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("oauth2/", include("apps.oauth.urls")),
+    path("authenticationendpoint/", include("apps.authn.urls")),
     path("scim2/", include("apps.scim.urls")),
     path(".well-known/", include("apps.oauth.wellknown_urls")),
     path("console/", include("apps.console.urls")),

@@ -16,6 +16,7 @@ GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_REFRESH_TOKEN = "refresh_token"
 GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 GRANT_DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+GRANT_ORGANIZATION_SWITCH = "organization_switch"  # WSO2: usable once the application is shared
 
 # In the order the Console lists them.
 GRANT_TYPES: tuple[str, ...] = (
@@ -24,6 +25,7 @@ GRANT_TYPES: tuple[str, ...] = (
     GRANT_CLIENT_CREDENTIALS,
     GRANT_TOKEN_EXCHANGE,
     GRANT_DEVICE_CODE,
+    GRANT_ORGANIZATION_SWITCH,
 )
 # Grants with a user (subject) behind them: only these may come with refresh tokens.
 USER_GRANTS = frozenset({GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_TOKEN_EXCHANGE})

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.applications.views import api_resources, applications
+from apps.applications.views import api_resources, applications, sharing
 
 urlpatterns = [
     path("applications/", applications.application_list_view, name="application-list"),
@@ -37,6 +37,7 @@ urlpatterns = [
         applications.application_quick_start_view,
         name="application-quick-start",
     ),
+    path("applications/<uuid:application_id>/sharing/", sharing.application_sharing, name="application-sharing"),
     path("applications/<uuid:application_id>/secret/", applications.application_secret, name="application-secret"),
     path("applications/<uuid:application_id>/delete/", applications.application_remove, name="application-delete"),
     path("api-resources/", api_resources.api_resource_list_view, name="api-resource-list"),

@@ -21,6 +21,7 @@ GRANT_LABELS = {
     "client_credentials": _("Client credentials"),
     "urn:ietf:params:oauth:grant-type:token-exchange": _("Token exchange"),
     "urn:ietf:params:oauth:grant-type:device_code": _("Device code"),
+    "organization_switch": _("Organization switch"),
 }
 TOKEN_FORMAT_LABELS = {"JWT": _("JWT (self-contained, RFC 9068)"), "Default": _("Opaque (reference)")}
 TOKEN_BINDING_LABELS = {"none": _("None (bearer)"), "DPoP": _("DPoP (RFC 9449)")}

@@ -142,3 +142,63 @@ class Scope(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ApplicationShare(models.Model):
+    """A sharing rule of an application with organizations of its owner's tree (WSO2 "Shared access").
+
+    ``organization`` null: every organization of the tree (``ALL_EXISTING_*`` policies); otherwise one
+    organization, and with ``SELECTED_ORG_WITH_ALL_EXISTING_AND_FUTURE_CHILDREN`` its whole subtree.
+    Which organizations end up with the application, and which roles, is resolved by
+    ``apps.applications.services.sharing`` into ``SharedApplication`` rows and shared ``Role`` copies."""
+
+    class Policy(models.TextChoices):
+        ALL_EXISTING_ORGS_ONLY = "ALL_EXISTING_ORGS_ONLY", _("All existing organizations")
+        ALL_EXISTING_AND_FUTURE_ORGS = "ALL_EXISTING_AND_FUTURE_ORGS", _("All existing and future organizations")
+        SELECTED_ORG_ONLY = "SELECTED_ORG_ONLY", _("This organization only")
+        SELECTED_ORG_WITH_ALL_EXISTING_AND_FUTURE_CHILDREN = (
+            "SELECTED_ORG_WITH_ALL_EXISTING_AND_FUTURE_CHILDREN",
+            _("This organization and all its existing and future sub-organizations"),
+        )
+
+    class RoleSharing(models.TextChoices):
+        ALL = "ALL", _("All roles")
+        NONE = "NONE", _("No roles")
+        SELECTED = "SELECTED", _("Selected roles")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey("applications.Application", on_delete=models.CASCADE, related_name="shares")
+    organization = models.ForeignKey(
+        "orgs.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    policy = models.CharField(max_length=64, choices=Policy.choices)
+    role_sharing = models.CharField(max_length=16, choices=RoleSharing.choices, default=RoleSharing.ALL)
+    roles = models.ManyToManyField("users.Role", related_name="+", blank=True)  # origin roles, for SELECTED
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "organization"], name="application_share_unique", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} -> {self.organization_id or 'all'} ({self.policy})"
+
+
+class SharedApplication(models.Model):
+    """The application is usable in ``organization`` (resolved from its ``ApplicationShare`` rules)."""
+
+    application = models.ForeignKey("applications.Application", on_delete=models.CASCADE, related_name="shared_into")
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="shared_applications")
+    rule = models.ForeignKey(ApplicationShare, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "organization"], name="shared_application_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} in {self.organization_id}"

@@ -74,6 +74,36 @@ SYSTEM_API_RESOURCES: list[dict] = [
         ],
     },
     {
+        "identifier": "/api/server/v1/webhooks",
+        "name": "Webhook Management API",
+        "scopes": [
+            ("internal_webhook_view", "View webhooks and their deliveries"),
+            ("internal_webhook_create", "Create webhooks"),
+            ("internal_webhook_update", "Update webhooks, redeliver and test events"),
+            ("internal_webhook_delete", "Delete webhooks"),
+            ("internal_webhook_meta_view", "View webhook metadata"),
+            ("internal_webhook_meta_update", "Update webhook metadata (organization policy)"),
+        ],
+    },
+    {
+        "identifier": "/api/server/v1/notification-senders",
+        "name": "Notification Sender Management API",
+        "scopes": [
+            ("internal_notification_sender_mgt_view", "View email/SMS providers, the message log and OTP settings"),
+            ("internal_notification_sender_mgt_create", "Create email/SMS providers"),
+            ("internal_notification_sender_mgt_update", "Update providers and OTP settings, send test emails"),
+            ("internal_notification_sender_mgt_delete", "Delete email/SMS providers"),
+        ],
+    },
+    {
+        "identifier": "/api/server/v1/notification-templates",
+        "name": "Notification Template Management API",
+        "scopes": [
+            ("internal_template_mgt_view", "View notification templates"),
+            ("internal_template_mgt_update", "Customise notification templates"),
+        ],
+    },
+    {
         "identifier": "/api/server/v1/audit-logs",
         "name": "Audit Log API",
         "scopes": [("internal_audit_log_view", "View audit logs")],
@@ -101,7 +131,18 @@ SYSTEM_API_RESOURCES: list[dict] = [
     {
         "identifier": "/scim2/Bulk",
         "name": "SCIM2 Bulk API",
-        "scopes": [("internal_bulk_resource_create", "Run every operation of a SCIM bulk request")],
+        "scopes": [
+            ("internal_bulk_resource_create", "Run every operation of a SCIM bulk request"),
+            ("internal_bulk_user_create", "Create users in SCIM bulk requests"),
+            ("internal_bulk_user_update", "Update users in SCIM bulk requests"),
+            ("internal_bulk_user_delete", "Delete users in SCIM bulk requests"),
+            ("internal_bulk_group_create", "Create groups in SCIM bulk requests"),
+            ("internal_bulk_group_update", "Update groups in SCIM bulk requests"),
+            ("internal_bulk_group_delete", "Delete groups in SCIM bulk requests"),
+            ("internal_bulk_role_create", "Create roles in SCIM bulk requests"),
+            ("internal_bulk_role_update", "Update roles in SCIM bulk requests"),
+            ("internal_bulk_role_delete", "Delete roles in SCIM bulk requests"),
+        ],
     },
     {
         "identifier": "/api/identity/oauth2/dcr/v1.1/register",

@@ -27,17 +27,14 @@ from django_htmx.http import HttpResponseClientRedirect
 from apps.core.scopes import scope_granted
 from apps.users.selectors import user_scope_names
 
+
 # Scopes that make the Console worth opening: any management permission.
-CONSOLE_SCOPES = (
-    "internal_organization_view",
-    "internal_user_mgt_list",
-    "internal_user_mgt_view",
-    "internal_group_mgt_view",
-    "internal_role_mgt_view",
-    "internal_application_mgt_view",
-    "internal_api_resource_view",
-    "internal_keystore_view",
-)
+def console_scopes() -> frozenset[str]:
+    """Holding any scope a Console page needs (its navigation entry) opens the Console: one list,
+    ``apps.console.rendering.NAVIGATION``, so a new page never forgets to let its users in."""
+    from apps.console.rendering import NAVIGATION
+
+    return frozenset(scope for *_entry, scopes in NAVIGATION for scope in scopes)
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,7 @@ class ConsoleAccess:
 
     @property
     def may_enter(self) -> bool:
-        return self.can_any(CONSOLE_SCOPES)
+        return self.can_any(console_scopes())
 
 
 NO_ACCESS = ConsoleAccess(granted=frozenset(), in_sub_organization=False)

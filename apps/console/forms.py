@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.attributes.forms import AttributeFieldsMixin
 from apps.orgs.models import Organization
 from apps.users.models import User
 
@@ -58,12 +59,24 @@ class OrganizationUpdateForm(forms.Form):
 # --- users ---------------------------------------------------------------------
 
 
-class UserProfileForm(forms.Form):
+class UserProfileForm(AttributeFieldsMixin, forms.Form):
+    """The built-in profile fields, then one field per attribute (``apps.attributes.forms``)."""
+
     username = _text(_("Username"), required=True, autocomplete="off", spellcheck="false")
     email = _text(_("Email"), type="email", autocomplete="off")
     given_name = _text(_("First name"))
     family_name = _text(_("Last name"))
     phone = _text(_("Mobile"), type="tel")
+
+    def __init__(
+        self,
+        *args: Any,
+        attributes: list[Any] | None = None,
+        attribute_values: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_attribute_fields(list(attributes or []), attribute_values)
 
 
 class UserCreateForm(UserProfileForm):

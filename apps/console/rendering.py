@@ -26,6 +26,16 @@ NAVIGATION = (
     ("applications", _("Applications"), "console:application-list", ("internal_application_mgt_view",)),
     ("api-resources", _("API resources"), "console:api-resource-list", ("internal_api_resource_view",)),
     ("keystores", _("Keystores"), "console:keystore-list", ("internal_keystore_view",)),
+    ("attributes", _("Attributes"), "console:attribute-list", ("internal_claim_meta_view",)),
+    ("oidc-scopes", _("OIDC scopes"), "console:oidc-scope-list", ("internal_oidc_scope_mgt_view",)),
+    ("webhooks", _("Webhooks"), "console:webhook-list", ("internal_webhook_view",)),
+    ("login-settings", _("Login & registration"), "console:login-settings", ("internal_organization_view",)),
+    (
+        "notifications",
+        _("Notifications"),
+        "console:notification-email",
+        ("internal_notification_sender_mgt_view",),
+    ),
 )
 
 

@@ -29,4 +29,7 @@ urlpatterns = [
     path("", include("apps.applications.console_urls")),
     path("", include("apps.keystores.console_urls")),
     path("", include("apps.attributes.console_urls")),
+    path("", include("apps.webhooks.console_urls")),
+    path("", include("apps.authn.console_urls")),
+    path("", include("apps.notifications.console_urls")),
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -52,3 +53,33 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", settings.IAM_CSP)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+def allow_form_targets(response: HttpResponse, uris: Iterable[str]) -> HttpResponse:
+    """Let this page's form submissions end at ``uris`` (CSP 3 ``form-action`` also governs the
+    redirects that follow a form POST: a login or consent answer ends at the client's redirect URI).
+    A loopback http URI may use any port (RFC 8252), so its source allows any port too."""
+    sources: list[str] = []
+    for uri in uris:
+        try:
+            parts = urlsplit(uri)
+            hostname = parts.hostname
+        except ValueError:
+            continue
+        if not parts.scheme or any(c in uri for c in " ;,'\"\n\r"):
+            continue
+        if not parts.netloc:
+            source = f"{parts.scheme}:"
+        elif parts.scheme == "http" and hostname in ("127.0.0.1", "localhost", "::1"):
+            host = f"[{hostname}]" if ":" in hostname else hostname
+            source = f"http://{host}:*"
+        else:
+            source = f"{parts.scheme}://{parts.netloc}"
+        if source not in sources:
+            sources.append(source)
+    if sources:
+        policy = response.get("Content-Security-Policy") or settings.IAM_CSP
+        response["Content-Security-Policy"] = policy.replace(
+            "form-action 'self'", "form-action 'self' " + " ".join(sources)
+        )
+    return response

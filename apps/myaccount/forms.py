@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.attributes.forms import AttributeFieldsMixin
 from apps.console.forms import PasswordSetForm
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(AttributeFieldsMixin, forms.Form):
+    """Name, email and mobile, then the attributes shown on profiles (``apps.attributes.forms``)."""
+
     given_name = forms.CharField(
         label=_("First name"), required=False, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
     )
@@ -21,6 +26,16 @@ class ProfileForm(forms.Form):
     phone = forms.CharField(
         label=_("Mobile"), required=False, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"})
     )
+
+    def __init__(
+        self,
+        *args: Any,
+        attributes: list[Any] | None = None,
+        attribute_values: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_attribute_fields(list(attributes or []), attribute_values)
 
 
 class PasswordChangeForm(PasswordSetForm):

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from apps.authn import myaccount_views as authn_views
 from apps.myaccount import views
 
 app_name = "myaccount"
@@ -9,4 +10,14 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("profile/", views.profile, name="profile"),
     path("password/", views.password, name="password"),
+    # the login portal's pages (apps.authn)
+    path("security/", authn_views.security, name="security"),
+    path("security/totp/begin/", authn_views.totp_begin, name="totp-begin"),
+    path("security/totp/confirm/", authn_views.totp_confirm, name="totp-confirm"),
+    path("security/totp/delete/", authn_views.totp_delete, name="totp-delete"),
+    path("security/recovery-codes/", authn_views.recovery_regenerate, name="recovery-codes"),
+    path("security/passkeys/add/", authn_views.passkey_add, name="passkey-add"),
+    path("security/passkeys/<int:passkey_id>/delete/", authn_views.passkey_delete, name="passkey-delete"),
+    path("sessions/", authn_views.sessions, name="sessions"),
+    path("sessions/<uuid:session_id>/end/", authn_views.session_end, name="session-end"),
 ]

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import update_session_auth_hash
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,9 +21,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from apps.attributes.selectors import user_form_attributes
+from apps.authn.services.sessions import sso_logout
+from apps.authn.views import login as portal_login
 from apps.console.access import login_redirect
 from apps.console.form_errors import attach_domain_error
-from apps.console.forms import LoginForm
 from apps.console.views.auth import safe_next_url
 from apps.core.errors import DomainError
 from apps.myaccount.forms import PasswordChangeForm, ProfileForm
@@ -58,6 +61,8 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], *, sec
         {"label": _("Overview"), "url": reverse("myaccount:home"), "active": section == "home"},
         {"label": _("Profile"), "url": reverse("myaccount:profile"), "active": section == "profile"},
         {"label": _("Password"), "url": reverse("myaccount:password"), "active": section == "password"},
+        {"label": _("Security"), "url": reverse("myaccount:security"), "active": section == "security"},
+        {"label": _("Sessions"), "url": reverse("myaccount:sessions"), "active": section == "sessions"},
     ]
     return render(request, template, {**context, "nav": nav}, status=status)
 
@@ -65,26 +70,20 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], *, sec
 @sensitive_post_parameters("password")
 @never_cache
 def login_view(request: HttpRequest) -> HttpResponse:
+    """Signing in happens in the login portal; a form POSTed here is completed there."""
     if request.organization is None:
         raise Http404
     next_url = safe_next_url(request)
-    if request.method == "GET" and _is_account_holder(request):
+    if request.method == "POST":
+        return portal_login(request, default_next=reverse("myaccount:home"))
+    if _is_account_holder(request):
         return redirect(next_url or reverse("myaccount:home"))
-    form = LoginForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        user = authenticate(request, username=form.cleaned_data["username"], password=form.cleaned_data["password"])
-        if user is None:
-            form.add_error(None, _("Incorrect username or password."))
-        else:
-            login(request, user)
-            return redirect(next_url or reverse("myaccount:home"))
-    context = {"form": form, "next": next_url, "organization": request.organization}
-    return render(request, "myaccount/login.html", context, status=400 if form.errors else 200)
+    return redirect(f"{reverse('authn:login')}?{urlencode({'next': next_url or reverse('myaccount:home')})}")
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    logout(request)
+    sso_logout(request)
     return redirect("myaccount:login")
 
 
@@ -97,12 +96,18 @@ def home(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
     initial = {field: getattr(user, field) for field in PROFILE_FIELDS}
-    form = ProfileForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = ProfileForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        attributes=user_form_attributes(request.organization),
+        attribute_values=user.attributes,
+    )
     if request.method == "POST" and form.is_valid():
+        profile = {field: form.cleaned_data[field] for field in PROFILE_FIELDS}
         try:
-            user_update(actor=user, user=user, **form.cleaned_data)
+            user_update(actor=user, user=user, attributes={**user.attributes, **form.attribute_values()}, **profile)
         except DomainError as exc:
-            attach_domain_error(form, exc)
+            attach_domain_error(form, exc, field_map=form.attribute_field_map())
         else:
             messages.success(request, _("Your profile was saved."))
             return redirect("myaccount:home")

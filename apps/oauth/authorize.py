@@ -212,10 +212,12 @@ def redirect_uri_with(uri: str, params: dict[str, str]) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def code_issue(request: AuthorizationRequest, *, user: Any, organization: Any, auth_time: int) -> str:
+def code_issue(
+    request: AuthorizationRequest, *, user: Any, organization: Any, auth_time: int, amr: tuple[str, ...] = ()
+) -> str:
     """Record the authorization and return the code (only its checksum is stored)."""
     scopes = scopes_for_user(
-        request.client, request.scopes, request.resources, user_id=user.id, organization_id=organization.id
+        request.client, request.scopes, request.resources, user_id=user.id, organization=organization
     )
     code = random_token()
     lifetime = int(getattr(settings, "IAM_OAUTH_CODE_LIFETIME_SECONDS", 60))
@@ -232,5 +234,6 @@ def code_issue(request: AuthorizationRequest, *, user: Any, organization: Any, a
         resource=[resource.identifier for resource in request.resources],
         auth_time=auth_time,
         dpop_jkt=request.dpop_jkt,
+        amr=amr,
     )
     return code

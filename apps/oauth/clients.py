@@ -31,6 +31,7 @@ from django.http import HttpRequest
 
 from apps.applications.models import Application, AuthorizedAPI
 from apps.applications.secrets import client_secret_matches
+from apps.applications.sharing import application_shared_organization_ids
 from apps.oauth.cache import TTLCache
 from apps.oauth.client_assertion import (
     ASSERTION_TYPE,
@@ -49,6 +50,7 @@ GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_REFRESH_TOKEN = "refresh_token"
 GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 GRANT_DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+GRANT_ORGANIZATION_SWITCH = "organization_switch"
 
 # django-oauth-toolkit's single grant field, for applications that predate ``grant_types``.
 _LEGACY_GRANTS = {
@@ -94,9 +96,17 @@ class Client:
     jwks: str = ""  # the registered JWK Set (JSON) for private_key_jwt
     dpop_required: bool = False  # token binding "DPoP": every token request needs a proof (RFC 9449 §5)
     first_party: bool = True  # skip_authorization: no consent page (third-party and DCR clients ask)
+    # Sub-organizations the application is shared with (``apps.applications.sharing``); a sharing change
+    # bumps the application's version, so a stale snapshot never mints a token.
+    shared_with: frozenset[uuid.UUID] = frozenset()
 
     def allows(self, grant_type: str) -> bool:
         return grant_type in self.grant_types
+
+    def usable_in(self, organization: object) -> bool:
+        """The application belongs to ``organization`` or is shared with it."""
+        org_id = getattr(organization, "id", None)
+        return org_id == self.organization_id or org_id in self.shared_with
 
     @property
     def rotates_refresh_tokens(self) -> bool:
@@ -179,6 +189,7 @@ def client_snapshot(app: Application) -> Client:
         jwks=json.dumps(app.jwks) if app.jwks else "",
         dpop_required=app.token_binding == Application.TokenBinding.DPOP,
         first_party=app.skip_authorization,
+        shared_with=application_shared_organization_ids(application_id=app.pk),
     )
 
 
@@ -194,7 +205,7 @@ def client_load(client_id: str) -> Client | None:
 
 
 def client_get(client_id: str) -> Client | None:
-    """The cached snapshot, loaded on a miss (two queries), else none."""
+    """The cached snapshot, loaded on a miss (three queries), else none."""
     if not client_id or len(client_id) > 100 or "\x00" in client_id:
         return None
     return _cache.get(client_id) or client_load(client_id)
@@ -245,7 +256,7 @@ def client_authenticate(
     if not client_id:
         raise invalid_client("Client authentication is required.")
     client = client_get(client_id)
-    if client is None or client.organization_id != getattr(organization, "id", None):
+    if client is None or not client.usable_in(organization):
         raise invalid_client()
     request.oauth_client = client  # type: ignore[attr-defined]  # for CORS on the response
     if client.public:
@@ -265,7 +276,7 @@ def client_authenticate(
             raise invalid_client()
         _recent_reloads.put(client_id, True)
         client = client_load(client_id)
-        if client is None or client.organization_id != organization.id:  # type: ignore[attr-defined]
+        if client is None or not client.usable_in(organization):
             raise invalid_client()
         if not client_secret_matches(client.secret_hash, secret):
             raise invalid_client()
@@ -294,7 +305,7 @@ def _authenticate_with_assertion(request: HttpRequest, *, organization: object, 
         raise invalid_request("client_assertion is required with client_assertion_type.")
     client_id = form_id or assertion_subject(assertion)
     client = client_get(client_id)
-    if client is None or client.organization_id != getattr(organization, "id", None):
+    if client is None or not client.usable_in(organization):
         raise invalid_client()
     request.oauth_client = client  # type: ignore[attr-defined]  # for CORS on the response
     if client.auth_method != AUTH_PRIVATE_KEY_JWT:
@@ -320,7 +331,7 @@ def _authenticate_with_assertion(request: HttpRequest, *, organization: object, 
 def client_for_redirect(client_id: str, *, organization: object) -> Client | None:
     """The client an authorize or logout request names, if it belongs to ``organization``."""
     client = client_get(client_id)
-    if client is None or client.organization_id != getattr(organization, "id", None):
+    if client is None or not client.usable_in(organization):
         return None
     return client
 

@@ -48,7 +48,7 @@ from apps.applications.services import application_authorize_api, application_cr
 from apps.applications.services.validation import origins_of
 from apps.core.errors import Conflict, InvalidInput
 from apps.oauth.errors import OAuthError
-from apps.oauth.scopes import OIDC_SCOPES, scope_parse
+from apps.oauth.scopes import oidc_scopes, scope_parse
 
 MODE_OPEN = "open"
 MODE_INITIAL_ACCESS_TOKEN = "initial-access-token"
@@ -242,6 +242,7 @@ def dcr_register(*, organization: Any, actor: Any, metadata: ClientMetadata) -> 
     if metadata.jwks:
         body["jwks"] = application.jwks
     if metadata.scopes is not None:
-        usable = [scope for scope in metadata.scopes if scope in OIDC_SCOPES or scope in authorized]
+        oidc = oidc_scopes(organization)
+        usable = [scope for scope in metadata.scopes if scope in oidc or scope in authorized]
         body["scope"] = " ".join(usable)
     return body

@@ -20,9 +20,16 @@ from apps.oauth.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from apps.oauth.issuer import ENDPOINTS, endpoint_url, issuer
 from apps.oauth.jose import signing_algorithm
 from apps.oauth.par import par_required
-from apps.oauth.scopes import OIDC_SCOPES
+from apps.oauth.scopes import oidc_scopes
 
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", GRANT_TOKEN_EXCHANGE, GRANT_DEVICE_CODE)
+GRANT_TYPES = (
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    GRANT_TOKEN_EXCHANGE,
+    GRANT_DEVICE_CODE,
+    "organization_switch",
+)
 
 
 def server_metadata(organization: Any) -> dict[str, Any]:
@@ -41,7 +48,7 @@ def server_metadata(organization: Any) -> dict[str, Any]:
             "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
             "revocation_endpoint_auth_methods_supported": [AUTH_BASIC, AUTH_POST, AUTH_PRIVATE_KEY_JWT, AUTH_NONE],
             "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
-            "scopes_supported": list(OIDC_SCOPES),
+            "scopes_supported": sorted(oidc_scopes(organization)),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": [signing_algorithm(organization=organization)],
             "claims_supported": list(CLAIMS_SUPPORTED),

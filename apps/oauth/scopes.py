@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import connection
 
@@ -135,23 +136,32 @@ def user_scope_pairs(*, user_id: uuid.UUID, organization_id: uuid.UUID, client: 
     return {(parse_uuid(resource_id), name) for resource_id, name in rows}
 
 
+def oidc_scopes(organization: Any) -> frozenset[str]:
+    """The OIDC scopes a user grant may carry: the standard ones and the organization's custom ones
+    (``apps.attributes``: which claims each releases)."""
+    from apps.attributes.selectors import oidc_scope_names
+
+    return frozenset(OIDC_SCOPES) | oidc_scope_names(organization)
+
+
 def scopes_for_user(
     client: Client,
     requested: Iterable[str],
     resources: Sequence[AuthorizedResource],
     *,
     user_id: uuid.UUID,
-    organization_id: uuid.UUID,
+    organization: Any,
 ) -> tuple[str, ...]:
     requested = tuple(requested)
+    oidc = oidc_scopes(organization)
     oidc_allowed = bool(client.grant_types & _USER_GRANTS)
-    api_requested = [s for s in requested if s not in OIDC_SCOPES]
+    api_requested = [s for s in requested if s not in oidc]
     granted_api: set[str] = set()
     if api_requested:
-        held = user_scope_pairs(user_id=user_id, organization_id=organization_id, client=client)
+        held = user_scope_pairs(user_id=user_id, organization_id=organization.id, client=client)
         for resource in _universe(client, resources):
             granted_api |= {s for s in resource.scopes if (resource.id, s) in held}
-    return tuple(scope for scope in requested if (scope in OIDC_SCOPES and oidc_allowed) or scope in granted_api)
+    return tuple(scope for scope in requested if (scope in oidc and oidc_allowed) or scope in granted_api)
 
 
 def audience(client: Client, resources: Sequence[AuthorizedResource]) -> list[str]:

@@ -547,8 +547,11 @@ def code_create(
     resource: list[str],
     auth_time: int,
     dpop_jkt: str = "",
+    amr: tuple[str, ...] | list[str] = (),
 ) -> None:
     context: dict[str, Any] = {"auth_time": int(auth_time)}
+    if amr:
+        context["amr"] = list(amr)  # OIDC Core §2: how the user authenticated, for the ID token
     if dpop_jkt:
         context["dpop_jkt"] = dpop_jkt  # RFC 9449 §10, checked when the code is exchanged
     Grant.objects.create(

@@ -38,6 +38,7 @@ class TokenGrant:
     resources: tuple[AuthorizedResource, ...]
     user: Any = None
     auth_time: int | None = None
+    amr: tuple[str, ...] = ()  # OIDC Core §2 authentication methods (from the login portal)
     act: dict[str, Any] | None = None  # RFC 8693 §4.1: who acts for the subject (token exchange)
     dpop: VerifiedProof | None = None  # RFC 9449: the access token is bound to this proof's key
 
@@ -120,6 +121,8 @@ def id_token_mint(
     }
     if nonce:
         claims["nonce"] = nonce
+    if grant.amr:
+        claims["amr"] = list(grant.amr)
     claims["at_hash"] = token_hash(access_token)
     raw, _alg = jwt_sign(claims, organization=grant.organization, typ="JWT")
     return MintedToken(raw, datetime.datetime.fromtimestamp(issued_at + lifetime, tz=datetime.UTC), lifetime)

@@ -165,6 +165,9 @@ def organization_create(
         attributes=_check_attributes(attributes),
     )
     _save(org)
+    from apps.applications.services.sharing import sharing_extend_to_organization  # applications depend on orgs
+
+    sharing_extend_to_organization(organization=org)  # WSO2: "all future organizations" / cascading shares
     audit_record(
         actor=actor, action="organization.create", target_type="organization", target_id=org.id, organization=parent
     )
@@ -256,10 +259,12 @@ def tenant_create(
     system permission, assigned to a first administrator user."""
     from apps.applications.services import api_resources_seed_system
     from apps.applications.system_apis import all_system_scope_names
+    from apps.attributes.services import attributes_seed_defaults
     from apps.users.services import role_create, user_create
 
     api_resources_seed_system()
     root = organization_create_root(actor=actor, handle=handle, name=name)
+    attributes_seed_defaults(organization=root)
     admin = user_create(actor=actor, organization=root, username=admin_username, password=admin_password)
     role_create(
         actor=actor,

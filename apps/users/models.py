@@ -41,6 +41,7 @@ class User(AbstractBaseUser):
         PENDING_EMAIL_VERIFICATION = "pending_email_verification", _("Pending email verification")
         PENDING_PASSWORD_RESET = "pending_password_reset", _("Pending password reset")
         PENDING_ADMIN_APPROVAL = "pending_admin_approval", _("Pending approval")
+        PENDING_ASK_PASSWORD = "pending_ask_password", _("Pending initial password setup")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="users")
@@ -100,6 +101,11 @@ class Group(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_shared(self) -> bool:
+        """A copy of a role of an ancestor organization: assignable here, not editable."""
+        return self.shared_from_id is not None
+
 
 class Role(models.Model):
     """A set of permissions (API resource scopes) for an organization or one application."""
@@ -117,6 +123,11 @@ class Role(models.Model):
         "applications.Application", null=True, blank=True, on_delete=models.CASCADE, related_name="roles"
     )
     permissions = models.ManyToManyField("applications.Scope", related_name="roles", blank=True)
+    # A role shared into a sub-organization with its application: a read-only copy of this origin
+    # role (name and permissions follow it; see ``apps.applications.services.sharing``).
+    shared_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="shared_copies"
+    )
     users = models.ManyToManyField(User, related_name="roles", blank=True)
     groups = models.ManyToManyField(Group, related_name="roles", blank=True)
     created = models.DateTimeField(default=timezone.now)
@@ -136,3 +147,8 @@ class Role(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_shared(self) -> bool:
+        """A copy of a role of an ancestor organization: assignable here, not editable."""
+        return self.shared_from_id is not None

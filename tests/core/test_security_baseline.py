@@ -12,8 +12,12 @@ def _csp(response) -> dict[str, str]:
     return {part.split()[0]: part for part in (p.strip() for p in policy.split(";")) if part}
 
 
+LOGIN = "/authenticationendpoint/login"
+
+
 def test_pages_send_a_csp_without_inline_scripts(client, root_org):
-    response = client.get("/console/login/")
+    response = client.get("/console/login/", follow=True)
+    assert response.redirect_chain[-1][0].startswith(LOGIN)
     assert response.status_code == 200
     csp = _csp(response)
     assert "'unsafe-inline'" not in csp["script-src"]
@@ -24,8 +28,11 @@ def test_pages_send_a_csp_without_inline_scripts(client, root_org):
 
 
 def test_pages_contain_no_inline_scripts_or_styles(client, root_org):
-    for path in ["/console/login/", "/myaccount/login/"]:
-        html = client.get(path).content.decode()
+    for path in ["/console/login/", "/myaccount/login/", "/oauth2/login"]:
+        response = client.get(path, follow=True)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "csrfmiddlewaretoken" in html  # the sign-in page itself, not an empty redirect
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), f"inline script on {path}"
         assert "style=" not in html, f"inline style attribute on {path}"
         assert "<style" not in html, f"inline style block on {path}"
@@ -33,15 +40,15 @@ def test_pages_contain_no_inline_scripts_or_styles(client, root_org):
 
 def test_forms_carry_a_csrf_token(root_org):
     client = Client(enforce_csrf_checks=True)
-    page = client.get("/console/login/")
+    page = client.get(LOGIN)
     assert b"csrfmiddlewaretoken" in page.content
-    refused = client.post("/console/login/", {"username": "admin", "password": "x"})
+    refused = client.post(LOGIN, {"username": "admin", "password": "x"})
     assert refused.status_code == 403
 
 
 @override_settings(SECURE_HSTS_SECONDS=31536000, SECURE_SSL_REDIRECT=False)
 def test_hsts_is_sent_over_https_in_production(root_org):
-    response = Client().get("/console/login/", secure=True)
+    response = Client().get(LOGIN, secure=True)
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
 
 

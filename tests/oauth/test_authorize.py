@@ -134,7 +134,7 @@ def test_without_a_session_the_user_is_sent_to_the_login_page_and_back(client, w
     response = client.get(AUTHORIZE, params(web))
     assert response.status_code == 302
     login_url = response["Location"]
-    assert urlsplit(login_url).path == "/oauth2/login"
+    assert urlsplit(login_url).path == "/authenticationendpoint/login"
     page = client.get(login_url)
     assert page.status_code == 200
     assert b"csrfmiddlewaretoken" in page.content
@@ -148,7 +148,7 @@ def test_without_a_session_the_user_is_sent_to_the_login_page_and_back(client, w
 
 def test_prompt_login_forces_the_login_page_even_with_a_session(browser, web):
     response = browser.get(AUTHORIZE, params(web, prompt="login"))
-    assert urlsplit(response["Location"]).path == "/oauth2/login"
+    assert urlsplit(response["Location"]).path == "/authenticationendpoint/login"
     assert "prompt" not in query_of(query_of(response["Location"])["next"])
 
 
@@ -156,7 +156,7 @@ def test_a_session_of_another_tenant_does_not_count(web, other_admin):
     browser = Client()
     browser.force_login(other_admin)
     response = browser.get(AUTHORIZE, params(web))
-    assert urlsplit(response["Location"]).path == "/oauth2/login"
+    assert urlsplit(response["Location"]).path == "/authenticationendpoint/login"
 
 
 def test_tenant_login_page_and_redirect_stay_in_the_tenant(other_tenant, make_app, make_user):
@@ -164,7 +164,7 @@ def test_tenant_login_page_and_redirect_stay_in_the_tenant(other_tenant, make_ap
     make_user(other_tenant, "carol")
     browser = Client()
     response = browser.get("/t/acme/oauth2/authorize", params(app))
-    assert urlsplit(response["Location"]).path == "/t/acme/oauth2/login"
+    assert urlsplit(response["Location"]).path == "/t/acme/authenticationendpoint/login"
     done = browser.post(
         response["Location"],
         {"username": "carol", "password": PASSWORD, "next": query_of(response["Location"])["next"]},
@@ -195,8 +195,6 @@ def test_login_page_requires_csrf(alice):
     [
         "https://evil.example.com/",
         "//evil.example.com/oauth2/authorize",
-        "/console/",
-        "/oauth2/authorizeX?a=1",
         "http://[::1/oauth2/authorize",
         "/\\evil.example.com/oauth2/authorize",
     ],
@@ -207,8 +205,16 @@ def test_login_never_redirects_outside_the_authorize_endpoint(client, alice, nex
     assert response["Location"] == "/myaccount/"
 
 
+@pytest.mark.parametrize("next_url", ["/console/", "/oauth2/authorizeX?a=1"])
+def test_login_follows_a_next_path_on_this_site(client, alice, next_url):
+    """The portal serves the Console and My Account too: any path of this site is a valid return."""
+    response = client.post(f"/oauth2/login?next={next_url}", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == next_url
+
+
 def test_login_page_has_no_inline_script(client, root_org):
-    page = client.get("/oauth2/login").content.decode()
+    page = client.get("/oauth2/login", follow=True).content.decode()
     assert "<script>" not in page
     assert "onclick" not in page
 
@@ -240,7 +246,7 @@ def test_max_age_older_than_the_session_forces_a_fresh_login_whose_time_reaches_
     asked = {**params(web, max_age="600"), "code_challenge": challenge}
     response = browser.get(AUTHORIZE, asked)
     login_url = response["Location"]
-    assert urlsplit(login_url).path == "/oauth2/login"
+    assert urlsplit(login_url).path == "/authenticationendpoint/login"
     next_url = query_of(login_url)["next"]
     assert "max_age" not in query_of(next_url)  # the login about to happen is fresh
     done = browser.post(login_url, {"username": "alice", "password": PASSWORD, "next": next_url})

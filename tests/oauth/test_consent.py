@@ -102,3 +102,25 @@ def test_consent_answer_for_a_tampered_request_never_redirects_elsewhere(browser
     response = browser.post("/oauth2/consent", {"request": tampered, "decision": "deny"})
     assert response.status_code == 400
     assert "evil.example.com" not in response.get("Location", "")
+
+
+def test_the_consent_page_lets_its_form_end_at_the_client(browser, third_party, alice):
+    """CSP 3 ``form-action`` governs the redirects after the consent POST too: the page allows the
+    client's redirect URI origin, nothing else beyond 'self'."""
+    page = authorize(browser, third_party)
+    assert page.status_code == 200
+    policy = page["Content-Security-Policy"]
+    assert "form-action 'self' https://rp.example.com;" in policy
+
+
+def test_a_loopback_client_may_receive_the_answer_on_any_port(browser, root_org, orders_api, make_app, alice):
+    app = make_app(
+        root_org,
+        "mcp-client-application",
+        "native",
+        redirect_uris=["http://127.0.0.1/callback"],
+        skip_authorization=False,
+    )
+    page = authorize(browser, app, scope="openid", redirect_uri="http://127.0.0.1:43210/callback")
+    assert page.status_code == 200
+    assert "form-action 'self' http://127.0.0.1:*" in page["Content-Security-Policy"]

@@ -78,6 +78,7 @@ def test_every_advertised_method_works(client, root_org, web, m2m, browser, make
         "client_credentials",
         TX,
         DEVICE,
+        "organization_switch",  # exercised end to end in tests/sharing/test_org_tokens.py
     }
     assert set(document["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",

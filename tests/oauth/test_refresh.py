@@ -131,3 +131,27 @@ def test_a_refresh_costs_a_constant_number_of_statements(client, browser, web, d
     with django_assert_max_num_queries(9):
         third = refresh(client, web, second["refresh_token"])
     assert third.status_code == 200
+
+
+def test_every_user_grant_tells_token_webhooks(client, browser, web, root_org, settings):
+    """A webhook on the token channel hears of the code exchange and of each refresh (grant type,
+    user); nobody listening costs no outbox row (tests/webhooks covers that and the delivery)."""
+    from apps.core.models import OutboxEvent
+    from apps.webhooks import channels
+    from apps.webhooks.services import webhook_create
+
+    settings.IAM_WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    webhook_create(
+        actor=None,
+        organization=root_org,
+        name="Token log",
+        endpoint="http://127.0.0.1:9/tokens",
+        channels=[channels.channel_uri("token")],
+        secret="s3cret-s3cret-s3cret",
+        status="ACTIVE",
+    )
+    tokens = login_tokens(client, browser, web)
+    refresh(client, web, tokens["refresh_token"])
+    issued = OutboxEvent.objects.filter(event_type="token.issued").order_by("created")
+    assert [event.payload["grantType"] for event in issued] == ["authorization_code", "refresh_token"]
+    assert {event.payload["userId"] for event in issued} == {str(browser.session["_auth_user_id"])}

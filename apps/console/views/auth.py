@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, login, logout
+from urllib.parse import urlencode
+
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from apps.console.access import access_for, console_access, console_view
-from apps.console.forms import LoginForm
+from apps.authn.services.sessions import sso_logout
+from apps.authn.views import login as portal_login
+from apps.console.access import console_access, console_view
 from apps.console.rendering import console_render
 from apps.console.selectors import console_counts
 
@@ -31,28 +32,20 @@ def safe_next_url(request: HttpRequest) -> str:
 @sensitive_post_parameters("password")
 @never_cache
 def login_view(request: HttpRequest) -> HttpResponse:
+    """Signing in happens in the login portal; a form POSTed here is completed there."""
     if request.organization is None:
         raise Http404
     next_url = safe_next_url(request)
-    if request.method == "GET" and console_access(request).may_enter:
+    if request.method == "POST":
+        return portal_login(request, default_next=reverse("console:dashboard"))
+    if console_access(request).may_enter:
         return redirect(next_url or reverse("console:dashboard"))
-    form = LoginForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        user = authenticate(request, username=form.cleaned_data["username"], password=form.cleaned_data["password"])
-        if user is None:
-            form.add_error(None, _("Incorrect username or password."))
-        elif not access_for(user, request.organization).may_enter:
-            form.add_error(None, _("This account is not allowed to use the Console."))
-        else:
-            login(request, user)
-            return redirect(next_url or reverse("console:dashboard"))
-    context = {"form": form, "next": next_url, "organization": request.organization}
-    return render(request, "console/login.html", context, status=400 if form.errors else 200)
+    return redirect(f"{reverse('authn:login')}?{urlencode({'next': next_url or reverse('console:dashboard')})}")
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    logout(request)
+    sso_logout(request)
     return redirect("console:login")
 
 

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from apps.attributes.selectors import user_form_attributes
+from apps.authn.services.lockout import account_unlock
 from apps.console.access import console_access, console_view, forbidden
 from apps.console.form_errors import attach_domain_error
 from apps.console.forms import USER_STATE_ACTIONS, PasswordSetForm, UserCreateForm, UserProfileForm, UserStateForm
@@ -48,7 +50,9 @@ def users_list(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password")
 @console_view("internal_user_mgt_create")
 def user_new(request: HttpRequest) -> HttpResponse:
-    form = UserCreateForm(request.POST if request.method == "POST" else None)
+    form = UserCreateForm(
+        request.POST if request.method == "POST" else None, attributes=user_form_attributes(request.organization)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -56,10 +60,11 @@ def user_new(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 organization=request.organization,
                 password=data["password"] or None,
+                attributes=form.attribute_values(),
                 **{field: data[field] for field in PROFILE_FIELDS},
             )
         except DomainError as exc:
-            attach_domain_error(form, exc)
+            attach_domain_error(form, exc, field_map=form.attribute_field_map())
         else:
             messages.success(request, _("User “%(name)s” created.") % {"name": user.username})
             return redirect("console:user-detail", user_id=user.pk)
@@ -75,12 +80,19 @@ def user_detail(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and not can_update:
         return forbidden(request)
     initial = {field: getattr(user, field) for field in PROFILE_FIELDS}
-    form = UserProfileForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = UserProfileForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        attributes=user_form_attributes(request.organization),
+        attribute_values=user.attributes,
+    )
     if request.method == "POST" and form.is_valid():
+        profile = {field: form.cleaned_data[field] for field in PROFILE_FIELDS}
+        attributes = {**user.attributes, **form.attribute_values()}
         try:
-            user = user_update(actor=request.user, user=user, **form.cleaned_data)
+            user = user_update(actor=request.user, user=user, attributes=attributes, **profile)
         except DomainError as exc:
-            attach_domain_error(form, exc)
+            attach_domain_error(form, exc, field_map=form.attribute_field_map())
         else:
             messages.success(request, _("Profile of “%(name)s” saved.") % {"name": user.username})
             return redirect("console:user-detail", user_id=user.pk)
@@ -107,7 +119,10 @@ def user_state(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
     else:
         action = form.cleaned_data["action"]
         try:
-            user_set_state(actor=request.user, user=user, state=USER_STATE_ACTIONS[action])
+            if action == "unlock":  # also resets the failed sign-in counters (apps.authn)
+                account_unlock(actor=request.user, user=user)
+            else:
+                user_set_state(actor=request.user, user=user, state=USER_STATE_ACTIONS[action])
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

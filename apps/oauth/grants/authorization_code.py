@@ -19,6 +19,7 @@ from apps.oauth import store
 from apps.oauth.clients import GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, AuthenticatedClient, client_require
 from apps.oauth.dpop import DPoPError
 from apps.oauth.errors import OAuthError, invalid_grant, invalid_request
+from apps.oauth.events import token_issued
 from apps.oauth.pkce import S256, verifier_matches
 from apps.oauth.scopes import resources_select
 from apps.oauth.tokens import TokenGrant, access_token_mint, id_token_mint, random_token, token_response
@@ -31,6 +32,14 @@ def _auth_time(grant_row: Any) -> int | None:
     except (ValueError, AttributeError):
         return None
     return value if isinstance(value, int) else None
+
+
+def _amr(grant_row: Any) -> tuple[str, ...]:
+    try:
+        value = json.loads(grant_row.claims or "{}").get("amr")
+    except (ValueError, AttributeError):
+        return ()
+    return tuple(item for item in value if isinstance(item, str)) if isinstance(value, list) else ()
 
 
 def _check_dpop_jkt(grant_row: Any, authenticated: AuthenticatedClient) -> None:
@@ -104,6 +113,7 @@ def token_issue_for_authorization_code(
         resources=resources,
         user=user,
         auth_time=_auth_time(grant_row),
+        amr=_amr(grant_row),
         dpop=authenticated.dpop,
     )
     access = access_token_mint(grant, now=now)
@@ -129,4 +139,5 @@ def token_issue_for_authorization_code(
             family=family,
             expires=now + datetime.timedelta(seconds=keep),
         )
+    token_issued(grant, grant_type=GRANT_AUTHORIZATION_CODE)
     return token_response(access, grant, refresh_token=refresh, id_token=id_token.raw if id_token else "")

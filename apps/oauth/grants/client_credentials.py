@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.oauth import store
 from apps.oauth.clients import GRANT_CLIENT_CREDENTIALS, AuthenticatedClient, client_require
 from apps.oauth.errors import OAuthError
+from apps.oauth.events import token_issued
 from apps.oauth.scopes import resources_select, scope_parse, scopes_for_client
 from apps.oauth.tokens import TokenGrant, access_token_mint, token_response
 
@@ -44,4 +45,5 @@ def token_issue_for_client_credentials(
         now=now,
         dpop=grant.dpop,
     )
+    token_issued(grant, grant_type=GRANT_CLIENT_CREDENTIALS)
     return token_response(access, grant)

@@ -25,6 +25,7 @@ from apps.oauth import store
 from apps.oauth.clients import GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN, AuthenticatedClient, client_require
 from apps.oauth.device import device_authorization_find, device_authorization_redeem, device_poll_too_fast
 from apps.oauth.errors import OAuthError, invalid_grant, invalid_request
+from apps.oauth.events import token_issued
 from apps.oauth.models import DeviceAuthorization
 from apps.oauth.scopes import resources_select, scopes_for_user
 from apps.oauth.tokens import TokenGrant, access_token_mint, id_token_mint, random_token, token_response
@@ -63,7 +64,7 @@ def token_issue_for_device_code(
         client=client,
         organization=organization,
         scopes=scopes_for_user(
-            client, authorization.scope.split(), resources, user_id=user.id, organization_id=organization.id
+            client, authorization.scope.split(), resources, user_id=user.id, organization=organization
         ),
         resources=resources,
         user=user,
@@ -89,4 +90,5 @@ def token_issue_for_device_code(
             family=uuid.uuid4() if refresh else None,
             now=now,
         )
+    token_issued(grant, grant_type=GRANT_DEVICE_CODE)
     return token_response(access, grant, refresh_token=refresh, id_token=id_token.raw if id_token else "")

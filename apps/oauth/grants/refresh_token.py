@@ -32,6 +32,7 @@ from django.utils import timezone
 from apps.oauth import store
 from apps.oauth.clients import GRANT_REFRESH_TOKEN, AuthenticatedClient, client_require
 from apps.oauth.errors import OAuthError, invalid_grant, invalid_request
+from apps.oauth.events import token_issued
 from apps.oauth.scopes import resources_select, scope_parse, scopes_for_user
 from apps.oauth.tokens import TokenGrant, access_token_mint, random_token, token_response
 from apps.users.models import User
@@ -81,7 +82,7 @@ def token_issue_for_refresh_token(
     grant = TokenGrant(
         client=client,
         organization=organization,
-        scopes=scopes_for_user(client, requested, resources, user_id=user.id, organization_id=organization.id),
+        scopes=scopes_for_user(client, requested, resources, user_id=user.id, organization=organization),
         resources=resources,
         user=user,
         dpop=proof,
@@ -121,4 +122,5 @@ def token_issue_for_refresh_token(
     except _Reused:
         store.token_family_revoke(record.family)
         raise invalid_grant("The refresh token was already used; its token family is revoked.") from None
+    token_issued(grant, grant_type=GRANT_REFRESH_TOKEN)
     return token_response(access, grant, refresh_token=new_refresh)

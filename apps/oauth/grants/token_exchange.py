@@ -44,6 +44,7 @@ from django.utils import timezone
 from apps.oauth import store
 from apps.oauth.clients import GRANT_TOKEN_EXCHANGE, AuthenticatedClient, client_require
 from apps.oauth.errors import OAuthError, invalid_grant, invalid_request
+from apps.oauth.events import token_issued
 from apps.oauth.issuer import issuer
 from apps.oauth.jose import jwt_verify
 from apps.oauth.scopes import resources_select, scope_parse, scopes_for_user
@@ -171,7 +172,7 @@ def token_issue_for_token_exchange(
     grant = TokenGrant(
         client=client,
         organization=organization,
-        scopes=scopes_for_user(client, asked, resources, user_id=user.id, organization_id=organization.id),
+        scopes=scopes_for_user(client, asked, resources, user_id=user.id, organization=organization),
         resources=resources,
         user=user,
         auth_time=subject.auth_time,
@@ -190,4 +191,5 @@ def token_issue_for_token_exchange(
         now=now,
         dpop=grant.dpop,
     )
+    token_issued(grant, grant_type=GRANT_TOKEN_EXCHANGE)
     return {**token_response(access, grant), "issued_token_type": TOKEN_TYPE_ACCESS_TOKEN}

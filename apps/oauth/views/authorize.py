@@ -1,8 +1,8 @@
 """GET/POST /oauth2/authorize and the minimal login page /oauth2/login.
 
-The login page is a stand-in until the login portal issue: username and
-password of the organization in the URL, CSRF-protected, one message for
-every failure so it never tells whether an account exists."""
+Signing in happens in the login portal (apps.authn): ``authorize`` asks it
+whether the SSO session satisfies the application's sequence and sends the
+browser there when not; /oauth2/login only forwards to it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +19,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from apps.console.forms import LoginForm
+from apps.authn.services.sessions import authentication_satisfies, session_state
+from apps.authn.views import login as portal_login
+from apps.core.middleware import allow_form_targets
 from apps.oauth.authorize import (
     AuthorizeError,
     AuthorizeFatal,
@@ -31,7 +32,6 @@ from apps.oauth.authorize import (
 from apps.oauth.consent import consent_grant, consent_needed
 from apps.oauth.issuer import issuer
 from apps.oauth.par import par_consume, par_resolve
-from apps.users.services import user_check_password
 
 AUTH_TIME_SESSION_KEY = "oauth_auth_time"
 BACKEND = "apps.users.backends.OrganizationUserBackend"
@@ -50,22 +50,26 @@ def error_page(request: HttpRequest, description: str, *, status: int = 400) -> 
 
 
 def session_user(request: HttpRequest, organization: Any) -> Any | None:
-    """The signed-in user when the session belongs to this organization."""
-    user = request.user
-    if not user.is_authenticated or user.organization_id != organization.id or not user.is_active:
-        return None
-    return user
+    """The signed-in user when the SSO session belongs to this organization."""
+    state = session_state(request, organization)
+    return state.user if state is not None else None
 
 
 def session_auth_time(request: HttpRequest, user: Any) -> int:
-    value = request.session.get(AUTH_TIME_SESSION_KEY)
-    if isinstance(value, int):
-        return value
-    return int(user.last_login.timestamp()) if user.last_login else int(time.time())
+    state = session_state(request, user.organization)
+    return state.auth_time if state is not None else int(time.time())
 
 
-def _too_old(request: HttpRequest, user: Any, max_age: int | None) -> bool:
-    return max_age is not None and int(time.time()) - session_auth_time(request, user) > max_age
+def _portal_redirect(next_url: str, *, client_id: str = "", login_hint: str = "", fresh: bool = False) -> HttpResponse:
+    """To the login portal, which comes back to ``next_url`` once the application's steps are done."""
+    login_params = {"next": next_url}
+    if client_id:
+        login_params["client_id"] = client_id
+    if login_hint:
+        login_params["login_hint"] = login_hint
+    if fresh:
+        login_params["fresh"] = "1"
+    return redirect(f"{reverse('authn:login')}?{urlencode(login_params)}")
 
 
 @csrf_exempt  # a cross-site POST here is no worse than the equivalent GET navigation
@@ -82,9 +86,11 @@ def authorize(request: HttpRequest) -> HttpResponse:
     try:
         params = par_resolve(request, sent)
         auth_request = authorization_request_parse(params, organization=organization)
-        user = session_user(request, organization)
-        if user is not None and _too_old(request, user, auth_request.max_age):
-            user = None  # OIDC Core §3.1.2.1: max_age demands a fresh authentication
+        # The SSO session must satisfy this application's sequence, prompt and max_age (OIDC Core §3.1.2.1).
+        authenticated = authentication_satisfies(
+            request, client=auth_request.client, max_age=auth_request.max_age, prompt=auth_request.prompt
+        )
+        user = authenticated.user if authenticated is not None else None
         if user is None and "none" in auth_request.prompt:
             raise AuthorizeError(
                 "login_required",
@@ -98,15 +104,17 @@ def authorize(request: HttpRequest) -> HttpResponse:
         par_consume(sent)
         fields = {"error": exc.error, "error_description": exc.description, "state": exc.state}
         return redirect_to_client(redirect_uri_with(exc.redirect_uri, {**fields, "iss": issuer(organization)}))
-    if user is None or "login" in auth_request.prompt:
+    if authenticated is None:
         again = sent.copy()
         again.pop("prompt", None)  # once signed in, come back without forcing another login
         again.pop("max_age", None)  # ... nor another one for max_age: this one is fresh
         next_url = f"{reverse('oauth:authorize')}?{again.urlencode()}"
-        login_params = {"next": next_url}
-        if auth_request.login_hint:
-            login_params["login_hint"] = auth_request.login_hint
-        return redirect(f"{reverse('oauth:login')}?{urlencode(login_params)}")
+        fresh = "login" in auth_request.prompt or (
+            auth_request.max_age is not None and session_user(request, organization) is not None
+        )
+        return _portal_redirect(
+            next_url, client_id=auth_request.client.client_id, login_hint=auth_request.login_hint or "", fresh=fresh
+        )
     if consent_needed(user=user, client=auth_request.client, scopes=auth_request.scopes, prompt=auth_request.prompt):
         if "none" in auth_request.prompt:
             par_consume(sent)
@@ -127,8 +135,10 @@ def authorize(request: HttpRequest) -> HttpResponse:
             "authorize_request": again.urlencode(),
             "user": user,
         }
-        return render(request, "oauth/consent.html", context)
-    code = code_issue(auth_request, user=user, organization=organization, auth_time=session_auth_time(request, user))
+        return allow_form_targets(render(request, "oauth/consent.html", context), [auth_request.redirect_uri])
+    code = code_issue(
+        auth_request, user=user, organization=organization, auth_time=authenticated.auth_time, amr=authenticated.amr
+    )
     par_consume(sent)
     fields = {"code": code, "state": auth_request.state, "iss": issuer(organization)}
     return redirect_to_client(redirect_uri_with(auth_request.redirect_uri, fields))
@@ -150,26 +160,16 @@ def _safe_next(request: HttpRequest) -> str:
 @sensitive_post_parameters("password")
 @never_cache
 def login_view(request: HttpRequest) -> HttpResponse:
+    """The former login page: GET goes to the portal, a POSTed form is completed by the portal."""
     organization = request.organization
     if organization is None:
         raise Http404
+    if request.method == "POST":
+        return portal_login(request)
     next_url = _safe_next(request)
-    hint = request.GET.get("login_hint", "")[:150]  # OIDC login_hint: prefill the username
-    form = LoginForm(request.POST if request.method == "POST" else None, initial={"username": hint} if hint else None)
-    if request.method == "POST" and form.is_valid():
-        user = user_check_password(
-            organization=organization,
-            username=form.cleaned_data["username"],
-            password=form.cleaned_data["password"],
-        )
-        if user is None:
-            form.add_error(None, _("Incorrect username or password."))
-        else:
-            login(request, user, backend=BACKEND)
-            request.session[AUTH_TIME_SESSION_KEY] = int(time.time())
-            return redirect(next_url or reverse("myaccount:home"))
-    context = {"form": form, "next": next_url, "organization": organization}
-    return render(request, "oauth/login.html", context, status=400 if form.errors else 200)
+    if not next_url:
+        return redirect(reverse("authn:login"))
+    return _portal_redirect(next_url, login_hint=request.GET.get("login_hint", "")[:150])
 
 
 @require_POST

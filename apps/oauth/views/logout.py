@@ -7,13 +7,13 @@ sign them out silently."""
 
 from __future__ import annotations
 
-from django.contrib.auth import logout
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.authn.services.sessions import sso_logout
 from apps.oauth.logout import LogoutFatal, LogoutRequest, logout_request_parse
 from apps.oauth.views.authorize import error_page, redirect_to_client
 
@@ -34,7 +34,7 @@ def _confirmed(request: HttpRequest) -> bool:
 
 
 def _finish(request: HttpRequest, logout_request: LogoutRequest) -> HttpResponse:
-    logout(request)
+    sso_logout(request)  # ends the SSO session of every application, with back-channel logout
     if logout_request.redirect:
         return redirect_to_client(logout_request.redirect)
     return render(request, "oauth/logged_out.html", {"client": logout_request.client})

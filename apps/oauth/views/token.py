@@ -20,6 +20,7 @@ from apps.oauth.errors import OAuthError, invalid_request, json_response
 from apps.oauth.grants.authorization_code import token_issue_for_authorization_code
 from apps.oauth.grants.client_credentials import token_issue_for_client_credentials
 from apps.oauth.grants.device_code import token_issue_for_device_code
+from apps.oauth.grants.organization_switch import token_issue_for_organization_switch
 from apps.oauth.grants.refresh_token import token_issue_for_refresh_token
 from apps.oauth.grants.token_exchange import token_issue_for_token_exchange
 from apps.oauth.introspection import token_introspect, token_revoke
@@ -34,6 +35,7 @@ GRANTS: dict[str, GrantHandler] = {
     "refresh_token": token_issue_for_refresh_token,
     GRANT_TOKEN_EXCHANGE: token_issue_for_token_exchange,
     GRANT_DEVICE_CODE: token_issue_for_device_code,
+    "organization_switch": token_issue_for_organization_switch,
 }
 
 

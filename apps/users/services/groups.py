@@ -93,3 +93,60 @@ def group_delete(*, actor: Any, group: Group) -> None:
     group.delete()
     audit_record(actor=actor, action="group.delete", target_type="group", target_id=group_id, organization=organization)
     emit("group.deleted", organization=organization, payload={"id": group_id, "name": name})
+
+
+# --- set-based membership changes (SCIM PATCH; cost independent of the group's size) ---------
+
+
+def _touch_group(group: Group) -> Group:
+    from django.utils import timezone
+
+    now = timezone.now()
+    Group.objects.filter(pk=group.pk).update(last_modified=now)
+    group.last_modified = now
+    return group
+
+
+@transaction.atomic
+def group_members_add(*, actor: Any, group: Group, user_ids: Iterable[Any]) -> Group:
+    """Add users to ``group`` without reading its other members; already-members are ignored."""
+    users = users_in_org(organization=group.organization, user_ids=user_ids, prefix="GRP", field="members")
+    through = Group.members.through
+    through.objects.bulk_create([through(group_id=group.pk, user_id=user.pk) for user in users], ignore_conflicts=True)
+    _touch_group(group)
+    audit_record(
+        actor=actor,
+        action="group.members.add",
+        target_type="group",
+        target_id=group.id,
+        organization=group.organization,
+        data={"users": [str(u.pk) for u in users]},
+    )
+    emit(
+        "group.updated",
+        organization=group.organization,
+        payload={"id": str(group.id), "name": group.name, "membersAdded": [str(u.pk) for u in users]},
+    )
+    return group
+
+
+@transaction.atomic
+def group_members_remove(*, actor: Any, group: Group, user_ids: Iterable[Any]) -> Group:
+    """Remove users from ``group`` (ids that are not members are ignored)."""
+    ids = [pk for pk in (parse_uuid(raw) for raw in user_ids) if pk is not None]
+    Group.members.through.objects.filter(group_id=group.pk, user_id__in=ids).delete()
+    _touch_group(group)
+    audit_record(
+        actor=actor,
+        action="group.members.remove",
+        target_type="group",
+        target_id=group.id,
+        organization=group.organization,
+        data={"users": [str(pk) for pk in ids]},
+    )
+    emit(
+        "group.updated",
+        organization=group.organization,
+        payload={"id": str(group.id), "name": group.name, "membersRemoved": [str(pk) for pk in ids]},
+    )
+    return group

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.core.audit import audit_record
+from apps.core.audit import actor_fields, audit_record
 from apps.core.errors import Conflict, InvalidInput
 from apps.core.events import emit
 from apps.users.models import User
@@ -26,6 +26,12 @@ from apps.users.services.validation import (
 )
 
 # --- users ---------------------------------------------------------------------
+
+
+def _event_actor(actor: Any) -> dict[str, str]:
+    """Who caused an event, for its consumers (webhooks map it to WSO2's initiatorType)."""
+    fields = actor_fields(actor)
+    return {"actorType": fields["actor_type"], "actorId": fields["actor_id"]}
 
 
 USER_EDITABLE_FIELDS = ("email", "given_name", "family_name", "phone", "attributes")
@@ -56,7 +62,7 @@ def user_create(
         given_name=clean_text(given_name, field="given_name", max_length=150),
         family_name=clean_text(family_name, field="family_name", max_length=150),
         phone=clean_phone(phone),
-        attributes=clean_attributes(attributes),
+        attributes=clean_attributes(attributes, organization=organization),
     )
     check_username_free(organization=organization, username=username)
     if password is None:
@@ -69,7 +75,7 @@ def user_create(
     except IntegrityError as exc:
         raise Conflict("UMG-60009", _("A user with this username already exists."), field="username") from exc
     audit_record(actor=actor, action="user.create", target_type="user", target_id=user.id, organization=organization)
-    emit("user.created", organization=organization, payload=user_payload(user))
+    emit("user.created", organization=organization, payload={**user_payload(user), **_event_actor(actor)})
     return user
 
 
@@ -80,12 +86,13 @@ def user_update(*, actor: Any, user: User, **changes: Any) -> User:
     if unknown:
         raise InvalidInput("UMG-60001", _("Unknown field: %(f)s.") % {"f": ", ".join(sorted(unknown))})
     user = User.objects.select_for_update().get(pk=user.pk)
+    before = {field: getattr(user, field) for field in changes if hasattr(user, field)}
     cleaners = {
         "email": clean_email,
         "given_name": lambda v: clean_text(v, field="given_name", max_length=150),
         "family_name": lambda v: clean_text(v, field="family_name", max_length=150),
         "phone": clean_phone,
-        "attributes": clean_attributes,
+        "attributes": lambda v: clean_attributes(v, organization=user.organization, user=user),
     }
     changed = []
     for field, value in changes.items():
@@ -111,7 +118,17 @@ def user_update(*, actor: Any, user: User, **changes: Any) -> User:
             organization=user.organization,
             data={"fields": sorted(changed)},
         )
-        emit("user.updated", organization=user.organization, payload={**user_payload(user), "changed": changed})
+        emit(
+            "user.updated",
+            organization=user.organization,
+            payload={
+                **user_payload(user),
+                **_event_actor(actor),
+                "changed": changed,
+                "previous": {field: before.get(field) for field in changed},
+                "current": {field: getattr(user, field) for field in changed},
+            },
+        )
     return user
 
 
@@ -122,13 +139,18 @@ def user_set_password(*, actor: Any, user: User, password: Any, current_password
     if current_password is not None and not user.check_password(current_password):
         raise InvalidInput("UMG-60005", _("The current password is incorrect."), field="current_password")
     user.password = make_password(clean_password(password, user=user))
-    if user.state == User.State.PENDING_PASSWORD_RESET:
+    completes_reset = user.state == User.State.PENDING_PASSWORD_RESET
+    if user.state in (User.State.PENDING_PASSWORD_RESET, User.State.PENDING_ASK_PASSWORD):
         user.state = User.State.ACTIVE
     user.save(update_fields=["password", "state", "last_modified"])
     audit_record(
         actor=actor, action="user.password.set", target_type="user", target_id=user.id, organization=user.organization
     )
-    emit("user.password_updated", organization=user.organization, payload=user_payload(user))
+    emit(
+        "user.password_updated",
+        organization=user.organization,
+        payload={**user_payload(user), **_event_actor(actor), "completesReset": completes_reset},
+    )
 
 
 @transaction.atomic
@@ -155,7 +177,11 @@ def user_set_state(*, actor: Any, user: User, state: str, lock_minutes: int | No
             organization=user.organization,
             data={"from": previous, "to": state},
         )
-        emit("user.state_changed", organization=user.organization, payload={**user_payload(user), "state": state})
+        emit(
+            "user.state_changed",
+            organization=user.organization,
+            payload={**user_payload(user), **_event_actor(actor), "state": state, "previousState": previous},
+        )
     return user
 
 
@@ -169,7 +195,7 @@ def user_delete(*, actor: Any, user: User) -> None:
     audit_record(
         actor=actor, action="user.delete", target_type="user", target_id=payload["id"], organization=organization
     )
-    emit("user.deleted", organization=organization, payload=payload)
+    emit("user.deleted", organization=organization, payload={**payload, **_event_actor(actor)})
 
 
 _DUMMY_HASH: list[str] = []

@@ -72,11 +72,17 @@ def clean_phone(value: Any) -> str:
 # NUL and lone UTF-16 surrogates: PostgreSQL (and UTF-8 itself) cannot store them.
 
 
-def clean_attributes(value: Any) -> dict[str, Any]:
+def clean_attributes(
+    value: Any, *, organization: Any, user: User | None = None, partial: bool = False, system: bool = False
+) -> dict[str, Any]:
+    """The whole new ``User.attributes``: storable JSON, then every defined attribute checked
+    and normalised by ``apps.attributes`` (the one validation path); empty values are dropped."""
     import json
 
+    from apps.attributes.services import validate_user_attributes
+
     if value is None:
-        return {}
+        value = {}
     if not isinstance(value, dict) or not all(isinstance(k, str) and k for k in value):
         raise InvalidInput("UMG-60003", _("Custom attributes must be an object with text keys."), field="attributes")
     if len(json.dumps(value)) > _ATTRIBUTES_MAX_JSON:
@@ -85,7 +91,8 @@ def clean_attributes(value: Any) -> dict[str, Any]:
         raise InvalidInput(
             "UMG-60003", _("Custom attributes must not contain NUL or surrogate characters."), field="attributes"
         )
-    return value
+    cleaned = validate_user_attributes(organization, value, user=user, partial=partial, system=system)
+    return {key: item for key, item in cleaned.items() if item is not None}
 
 
 def clean_password(password: Any, *, user: User | None = None) -> str:
@@ -97,6 +104,10 @@ def clean_password(password: Any, *, user: User | None = None) -> str:
         validate_password(password, user=user)
     except ValidationError as exc:
         raise InvalidInput("UMG-60004", " ".join(exc.messages), field="password") from exc
+    if user is not None and getattr(user, "organization_id", None):
+        from apps.authn.services.policy import password_policy_check  # the organization's password policy
+
+        password_policy_check(user.organization, password, user)
     return password
 
 

@@ -12,6 +12,8 @@ from django.db import transaction
 
 from apps.applications.models import APIResource, Scope
 from apps.applications.services import api_resources_seed_system
+from apps.attributes.services import attributes_seed_defaults
+from apps.orgs.models import Organization
 from apps.orgs.selectors import organization_get_root_by_handle
 from apps.orgs.services import tenant_create
 from apps.users.models import Role, User
@@ -37,6 +39,9 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"Created root organization 'root' and user 'admin' with password: {password}")
         else:
+            # New releases add default attributes, mappings and OIDC scopes to existing tenants.
+            for tenant in Organization.objects.roots():
+                attributes_seed_defaults(organization=tenant)
             # New releases add system APIs: the root Administrator role keeps every system permission.
             administrator = Role.objects.for_org(root).filter(name="Administrator").first()
             if administrator is not None:

@@ -1,0 +1,1 @@
+"""Authentication services: flows, SSO sessions, sequences, MFA, lockout and password policy."""
