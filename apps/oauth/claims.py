@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from apps.attributes.defaults import OIDC_ADDRESS_MEMBERS
+from apps.attributes.defaults import OIDC_SCOPES as DEFAULT_OIDC_SCOPES
 from apps.attributes.selectors import oidc_claims_for_scopes, user_claim_values
 
 BOOLEAN_CLAIMS = frozenset({"email_verified", "phone_number_verified"})
@@ -63,35 +64,21 @@ def user_claims(user: Any, scopes: Iterable[str]) -> dict[str, Any]:
     return claims
 
 
-CLAIMS_SUPPORTED = (
-    "sub",
-    "iss",
-    "aud",
-    "exp",
-    "iat",
-    "auth_time",
-    "nonce",
-    "at_hash",
-    "azp",
-    "name",
-    "given_name",
-    "family_name",
-    "middle_name",
-    "nickname",
-    "preferred_username",
-    "profile",
-    "picture",
-    "gender",
-    "birthdate",
-    "zoneinfo",
-    "locale",
-    "updated_at",
-    "email",
-    "email_verified",
-    "phone_number",
-    "phone_number_verified",
-    "address",
-    "org_id",
-    "org_handle",
-    "org_name",
+# What the default OIDC scopes can release (apps.attributes.defaults: one list), and the claims every
+# ID token carries. Address sub-claims are released inside ``address``.
+_PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "amr")
+CLAIMS_SUPPORTED = tuple(
+    dict.fromkeys(
+        (
+            *_PROTOCOL_CLAIMS,
+            *(
+                "address" if claim in OIDC_ADDRESS_MEMBERS else claim
+                for _label, _description, claims in DEFAULT_OIDC_SCOPES.values()
+                for claim in claims
+            ),
+            "org_id",
+            "org_handle",
+            "org_name",
+        )
+    )
 )
