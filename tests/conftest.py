@@ -19,6 +19,18 @@ from apps.users.models import User
 ADMIN_PASSWORD = "Admin-pass-123"
 
 
+@pytest.fixture
+def eager_celery() -> Iterable[None]:
+    """Run Celery tasks in the calling process. Set on the Celery app itself: once Celery has read its
+    configuration, a Django settings override no longer reaches it (that made such tests order-dependent)."""
+    from iam.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
 @pytest.fixture(autouse=True)
 def _forget_cached_tenants() -> Iterable[None]:
     """Each test's database rollback removes organizations without signals: start every test

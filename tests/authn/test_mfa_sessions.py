@@ -144,12 +144,11 @@ class _Receiver(BaseHTTPRequestHandler):
 
 
 def test_back_channel_logout_posts_a_verifiable_logout_token(
-    app_a, alice, settings, django_capture_on_commit_callbacks
+    app_a, alice, settings, django_capture_on_commit_callbacks, eager_celery
 ):
     from apps.keystores.selectors import keystore_jwks
     from tests.oauth.helpers import jwt_verified_claims
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _Receiver.received = []

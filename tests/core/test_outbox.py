@@ -22,7 +22,6 @@ from apps.core import events
 from apps.core.models import OutboxEvent
 from apps.core.tasks import outbox_dispatch, outbox_redeliver
 from apps.orgs.services import organization_create
-from iam.celery import app as celery_app
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -38,14 +37,6 @@ def received() -> Iterator[list[OutboxEvent]]:
     events.register_consumer("*", consumer)
     yield seen
     events.unregister_consumer("*", consumer)
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.mark.django_db(transaction=True)

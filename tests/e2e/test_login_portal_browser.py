@@ -94,7 +94,14 @@ def _code_in(url: str) -> str:
 
 
 def test_password_then_email_otp_then_sso_then_logout_of_both(
-    live_server: Any, bootstrapped: None, page: Any, artifacts: Path, inbox: Any, settings: Any, app_server: str
+    live_server: Any,
+    bootstrapped: None,
+    page: Any,
+    artifacts: Path,
+    inbox: Any,
+    settings: Any,
+    app_server: str,
+    eager_celery: None,
 ) -> None:
     from playwright.sync_api import expect
 
@@ -105,7 +112,6 @@ def test_password_then_email_otp_then_sso_then_logout_of_both(
     from apps.orgs.models import Organization
     from apps.users.services import user_create
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     controller, mailbox = inbox
     root = Organization.objects.get(handle="root", parent__isnull=True)
     email_sender_save(
