@@ -33,3 +33,12 @@ def version_of(last_modified: datetime) -> str:
 
 def iso(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def json_member(mapping: Any, name: str) -> Any:
+    """A member of a JSON object by case-insensitive name (RFC 7643 §2.1: attribute names are
+    case-insensitive), or None."""
+    if not isinstance(mapping, dict):
+        return None
+    lowered = name.lower()
+    return next((v for k, v in mapping.items() if isinstance(k, str) and k.lower() == lowered), None)

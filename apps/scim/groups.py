@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from apps.core.ids import parse_uuid
 from apps.scim import query as sq
-from apps.scim.context import ScimContext, iso, version_of
+from apps.scim.context import ScimContext, iso, json_member, version_of
 from apps.scim.errors import invalid_filter, invalid_path, invalid_value, mutability, no_target
 from apps.scim.filters import AttrPath, Compare, Logical, Node, PatchPath
 from apps.scim.patch import PatchOperation
@@ -73,36 +73,15 @@ def group_resolver(ctx: ScimContext) -> sq.Resolver:
             resolver=_member_fields(),
             subquery=lambda q: Q(pk__in=membership.objects.filter(q).values("group_id")),
         ),
-        "meta": sq.Complex(
-            {
-                "created": sq.Field(kind="dateTime", column="created"),
-                "lastModified": sq.Field(kind="dateTime", column="last_modified"),
-                "resourceType": sq.constant("Group"),
-            }
-        ),
+        "meta": sq.meta_fields("Group"),
     }
-
-    def resolve(path: AttrPath) -> Any:
-        if path.schema is not None and path.schema.lower() != GROUP_SCHEMA.lower():
-            raise invalid_filter(f"Unknown schema {path.schema}.")
-        target = core.get(path.attr.lower())
-        if target is None:
-            raise invalid_filter(f"Unknown or unfilterable attribute {path}.")
-        return target
-
-    return resolve
+    return sq.schema_resolver(GROUP_SCHEMA, core)
 
 
-SORT_FIELDS = {"id": "id", "displayname": "name", "meta.created": "created", "meta.lastmodified": "last_modified"}
+SORT_FIELDS = sq.NAMED_SORT_FIELDS
 
 
 # --- writes ---------------------------------------------------------------------------
-
-
-def _get(mapping: Any, name: str) -> Any:
-    if not isinstance(mapping, dict):
-        return None
-    return next((v for k, v in mapping.items() if isinstance(k, str) and k.lower() == name.lower()), None)
 
 
 def member_ids(value: Any) -> list[str]:
@@ -112,10 +91,10 @@ def member_ids(value: Any) -> list[str]:
     items = value if isinstance(value, list) else [value]
     ids = []
     for item in items:
-        raw = _get(item, "value") if isinstance(item, dict) else None
+        raw = json_member(item, "value") if isinstance(item, dict) else None
         if not isinstance(raw, str) or not raw:
             raise invalid_value('Each member must be an object with a "value" (a user id).')
-        member_type = _get(item, "type")
+        member_type = json_member(item, "type")
         if member_type is not None and str(member_type).lower() != "user":
             raise invalid_value("Only users can be group members; groups do not nest.")
         ids.append(raw)
@@ -123,7 +102,7 @@ def member_ids(value: Any) -> list[str]:
 
 
 def _display_name(body: Any) -> Any:
-    name = _get(body, "displayName")
+    name = json_member(body, "displayName")
     if name is None:
         raise invalid_value("displayName is required.")
     return name
@@ -137,7 +116,7 @@ def scim_group_create(ctx: ScimContext, body: Any) -> Group:
         actor=ctx.actor,
         organization=ctx.organization,
         name=_display_name(body),
-        member_ids=member_ids(_get(body, "members")),
+        member_ids=member_ids(json_member(body, "members")),
     )
 
 
@@ -146,7 +125,7 @@ def scim_group_replace(ctx: ScimContext, group: Group, body: Any) -> Group:
     if not isinstance(body, dict):
         raise invalid_value("The request body must be a JSON object.")
     return services.group_update(
-        actor=ctx.actor, group=group, name=_display_name(body), member_ids=member_ids(_get(body, "members"))
+        actor=ctx.actor, group=group, name=_display_name(body), member_ids=member_ids(json_member(body, "members"))
     )
 
 

@@ -351,3 +351,32 @@ def uuid_field(column: str) -> Field:
 
 def constant(value: Any) -> Field:
     return Field(constant=value, is_constant=True)
+
+
+def meta_fields(resource_type: str) -> Complex:
+    """``meta`` of a resource stored with ``created`` / ``last_modified`` columns."""
+    return Complex(
+        {
+            "created": Field(kind="dateTime", column="created"),
+            "lastModified": Field(kind="dateTime", column="last_modified"),
+            "resourceType": constant(resource_type),
+        }
+    )
+
+
+def schema_resolver(schema: str, core: dict[str, Any]) -> Resolver:
+    """Attribute paths of a resource with one schema: ``core`` maps lower-cased names to targets."""
+
+    def resolve(path: AttrPath) -> Any:
+        if path.schema is not None and path.schema.lower() != schema.lower():
+            raise invalid_filter(f"Unknown schema {path.schema}.")
+        target = core.get(path.attr.lower())
+        if target is None:
+            raise invalid_filter(f"Unknown or unfilterable attribute {path}.")
+        return target
+
+    return resolve
+
+
+# sortBy of resources named by ``name`` (groups, roles).
+NAMED_SORT_FIELDS = {"id": "id", "displayname": "name", "meta.created": "created", "meta.lastmodified": "last_modified"}

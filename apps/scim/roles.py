@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from apps.scim import query as sq
-from apps.scim.context import ScimContext, iso, version_of
+from apps.scim.context import ScimContext, iso, json_member, version_of
 from apps.scim.errors import invalid_filter, invalid_path, invalid_value, mutability, no_target
 from apps.scim.filters import AttrPath, PatchPath
 from apps.scim.patch import PatchOperation
@@ -117,36 +117,15 @@ def role_resolver(ctx: ScimContext) -> sq.Resolver:
             resolver=_flat({"value": sq.uuid_field("group_id"), "display": sq.Field(column="group__name")}),
             subquery=lambda q: Q(pk__in=Role.groups.through.objects.filter(q).values("role_id")),
         ),
-        "meta": sq.Complex(
-            {
-                "created": sq.Field(kind="dateTime", column="created"),
-                "lastModified": sq.Field(kind="dateTime", column="last_modified"),
-                "resourceType": sq.constant("Role"),
-            }
-        ),
+        "meta": sq.meta_fields("Role"),
     }
-
-    def resolve(path: AttrPath) -> Any:
-        if path.schema is not None and path.schema.lower() != ROLE_SCHEMA.lower():
-            raise invalid_filter(f"Unknown schema {path.schema}.")
-        target = core.get(path.attr.lower())
-        if target is None:
-            raise invalid_filter(f"Unknown or unfilterable attribute {path}.")
-        return target
-
-    return resolve
+    return sq.schema_resolver(ROLE_SCHEMA, core)
 
 
-SORT_FIELDS = {"id": "id", "displayname": "name", "meta.created": "created", "meta.lastmodified": "last_modified"}
+SORT_FIELDS = sq.NAMED_SORT_FIELDS
 
 
 # --- writes ---------------------------------------------------------------------------
-
-
-def _get(mapping: Any, name: str) -> Any:
-    if not isinstance(mapping, dict):
-        return None
-    return next((v for k, v in mapping.items() if isinstance(k, str) and k.lower() == name.lower()), None)
 
 
 def _values(value: Any, name: str) -> list[str]:
@@ -155,7 +134,7 @@ def _values(value: Any, name: str) -> list[str]:
     items = value if isinstance(value, list) else [value]
     out = []
     for item in items:
-        raw = _get(item, "value") if isinstance(item, dict) else item
+        raw = json_member(item, "value") if isinstance(item, dict) else item
         if not isinstance(raw, str) or not raw:
             raise invalid_value(f'Each of {name} must be an object with a "value".')
         out.append(raw)
@@ -164,13 +143,13 @@ def _values(value: Any, name: str) -> list[str]:
 
 def _check_audience(ctx: ScimContext, body: dict[str, Any], role: Role | None) -> Any:
     """The application a new role is for (``audience.type`` application), or None for the organization."""
-    audience = _get(body, "audience")
+    audience = json_member(body, "audience")
     if audience is None:
         return None
     if not isinstance(audience, dict):
         raise invalid_value("audience must be an object.")
-    kind = str(_get(audience, "type") or "organization").lower()
-    value = _get(audience, "value")
+    kind = str(json_member(audience, "type") or "organization").lower()
+    value = json_member(audience, "value")
     if role is not None:
         current = _audience(role)
         if kind != current["type"] or (value is not None and str(value) != current["value"]):
@@ -195,7 +174,7 @@ def scim_role_create(ctx: ScimContext, body: Any) -> Role:
     if not isinstance(body, dict):
         raise invalid_value("The request body must be a JSON object.")
     application = _check_audience(ctx, body, None)
-    name = _get(body, "displayName")
+    name = json_member(body, "displayName")
     if name is None:
         raise invalid_value("displayName is required.")
     return services.role_create(
@@ -203,9 +182,9 @@ def scim_role_create(ctx: ScimContext, body: Any) -> Role:
         organization=ctx.organization,
         name=name,
         audience_application=application,
-        permissions=_values(_get(body, "permissions"), "permissions"),
-        user_ids=_values(_get(body, "users"), "users"),
-        group_ids=_values(_get(body, "groups"), "groups"),
+        permissions=_values(json_member(body, "permissions"), "permissions"),
+        user_ids=_values(json_member(body, "users"), "users"),
+        group_ids=_values(json_member(body, "groups"), "groups"),
     )
 
 
@@ -214,16 +193,16 @@ def scim_role_replace(ctx: ScimContext, role: Role, body: Any) -> Role:
     if not isinstance(body, dict):
         raise invalid_value("The request body must be a JSON object.")
     _check_audience(ctx, body, role)
-    name = _get(body, "displayName")
+    name = json_member(body, "displayName")
     if name is None:
         raise invalid_value("displayName is required.")
     return services.role_update(
         actor=ctx.actor,
         role=role,
         name=name,
-        permissions=_values(_get(body, "permissions"), "permissions"),
-        user_ids=_values(_get(body, "users"), "users"),
-        group_ids=_values(_get(body, "groups"), "groups"),
+        permissions=_values(json_member(body, "permissions"), "permissions"),
+        user_ids=_values(json_member(body, "users"), "users"),
+        group_ids=_values(json_member(body, "groups"), "groups"),
     )
 
 

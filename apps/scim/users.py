@@ -12,7 +12,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from apps.scim import query as sq
-from apps.scim.context import ScimContext, iso, version_of
+from apps.scim.context import ScimContext, iso, json_member, version_of
 from apps.scim.errors import invalid_filter, invalid_value
 from apps.scim.filters import AttrPath
 from apps.scim.patch import DocumentPatcher, PatchOperation
@@ -340,13 +340,6 @@ class UserWrite:
     flags: dict[str, bool] = field(default_factory=dict)
 
 
-def _get(mapping: Any, name: str) -> Any:
-    if not isinstance(mapping, dict):
-        return None
-    lowered = name.lower()
-    return next((v for k, v in mapping.items() if isinstance(k, str) and k.lower() == lowered), None)
-
-
 def _text(value: Any, name: str) -> str:
     if value is None:
         return ""
@@ -378,9 +371,9 @@ def _typed_values(value: Any, name: str) -> list[dict[str, Any]]:
             raise invalid_value(f"Each of {name} must be an object with a value.")
         out.append(
             {
-                "value": _text(_get(item, "value"), f"{name}.value"),
-                "type": _text(_get(item, "type"), f"{name}.type").lower(),
-                "primary": bool(_boolean(_get(item, "primary"), f"{name}.primary")),
+                "value": _text(json_member(item, "value"), f"{name}.value"),
+                "type": _text(json_member(item, "type"), f"{name}.type").lower(),
+                "primary": bool(_boolean(json_member(item, "primary"), f"{name}.primary")),
             }
         )
     return [item for item in out if item["value"]]
@@ -425,22 +418,22 @@ def document_to_write(ctx: ScimContext, doc: Any) -> UserWrite:
     """Read a User document (POST/PUT body or a patched representation); read-only attributes are ignored."""
     if not isinstance(doc, dict):
         raise invalid_value("The request body must be a JSON object.")
-    write = UserWrite(username=_get(doc, "userName"))
-    name = _get(doc, "name")
+    write = UserWrite(username=json_member(doc, "userName"))
+    name = json_member(doc, "name")
     if name is not None and not isinstance(name, dict):
         raise invalid_value("name must be an object.")
-    write.given_name = _text(_get(name, "givenName"), "name.givenName")
-    write.family_name = _text(_get(name, "familyName"), "name.familyName")
+    write.given_name = _text(json_member(name, "givenName"), "name.givenName")
+    write.family_name = _text(json_member(name, "familyName"), "name.familyName")
     for key, attr_name in ((DISPLAY_NAME_KEY, "displayName"), (EXTERNAL_ID_KEY, "externalId")):
-        value = _text(_get(doc, attr_name), attr_name)
+        value = _text(json_member(doc, attr_name), attr_name)
         if value:
             write.attributes[key] = value
-    _place_emails(write, _get(doc, "emails"))
-    _place_phones(write, _get(doc, "phoneNumbers"))
-    password = _get(doc, "password")
+    _place_emails(write, json_member(doc, "emails"))
+    _place_phones(write, json_member(doc, "phoneNumbers"))
+    password = json_member(doc, "password")
     if password is not None:
         write.password = password
-    active = _boolean(_get(doc, "active"), "active")
+    active = _boolean(json_member(doc, "active"), "active")
     if active is not None:
         write.flags["active"] = active
     extensions = ctx.extensions()

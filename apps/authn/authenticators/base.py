@@ -7,6 +7,7 @@ factors verify the user the flow already has."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -31,7 +32,7 @@ class Outcome:
         return not self.reason and not self.pending
 
 
-class Authenticator:
+class Authenticator(ABC):
     id: ClassVar[str]
     display_name: ClassVar[str]
     kind: ClassVar[str]
@@ -50,8 +51,9 @@ class Authenticator:
     def begin(self, request: HttpRequest, flow: Any) -> dict[str, Any]:
         return {}
 
+    @abstractmethod
     def complete(self, request: HttpRequest, flow: Any, data: Any) -> Outcome:
-        raise NotImplementedError
+        """Check what the user sent for this step: Success with the user, or Failure with a reason."""
 
 
 _registry: dict[str, Authenticator] = {}
