@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "apps.webhooks",
     "apps.notifications",
     "apps.authn",
+    "apps.idp",
+    "apps.flows",
     "oauth2_provider",
     "apps.console",
     "apps.myaccount",

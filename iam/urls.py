@@ -12,6 +12,8 @@ api_v1 = [
     path("", include("apps.webhooks.api.urls")),
     path("", include("apps.notifications.api.urls")),
     path("", include("apps.authn.api.urls")),
+    path("", include("apps.idp.api.urls")),
+    path("", include("apps.flows.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +23,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("oauth2/", include("apps.oauth.urls")),
     path("authenticationendpoint/", include("apps.authn.urls")),
+    path("accountrecoveryendpoint/", include("apps.flows.page_urls")),
+    path("", include("apps.idp.urls")),
     path("scim2/", include("apps.scim.urls")),
     path(".well-known/", include("apps.oauth.wellknown_urls")),
     path("console/", include("apps.console.urls")),

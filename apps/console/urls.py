@@ -32,4 +32,6 @@ urlpatterns = [
     path("", include("apps.webhooks.console_urls")),
     path("", include("apps.authn.console_urls")),
     path("", include("apps.notifications.console_urls")),
+    path("", include("apps.idp.console_urls")),
+    path("", include("apps.flows.console_urls")),
 ]
