@@ -16,13 +16,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed assets
 
-# htmx comes from the npm registry; nothing is downloaded at run time.
-static/vendor/htmx.min.js: package.json
+# htmx and SortableJS (the Flow Builder's drag and drop) come from the npm registry;
+# nothing is downloaded at run time.
+static/vendor/htmx.min.js static/vendor/Sortable.min.js &: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/sortablejs/Sortable.min.js static/vendor/Sortable.min.js
 
-assets: static/vendor/htmx.min.js
+assets: static/vendor/htmx.min.js static/vendor/Sortable.min.js
 
 migrate: install
 	$(PY) manage.py migrate --noinput

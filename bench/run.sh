@@ -26,7 +26,9 @@
 # always run), BENCH_DB (iam_bench; the references use <BENCH_DB>_dot and
 # <BENCH_DB>_ceiling), BENCH_KEEP_DB, PGHOST/PGPORT/PGUSER, DATABASE_URL,
 # PY (.venv/bin/python), BENCH_SCIM (1; 0 skips the SCIM scenarios), BENCH_SCIM_USERS (100000),
-# BENCH_SCIM_BIG_GROUP (10000), BENCH_SHARING (1), BENCH_WEBHOOKS (1), BENCH_WEBHOOK_EVENTS (10000).
+# BENCH_SCIM_BIG_GROUP (10000), BENCH_SHARING (1), BENCH_WEBHOOKS (1), BENCH_WEBHOOK_EVENTS (10000),
+# BENCH_FLOWS (1; 0 skips the registration flow scenario), BENCH_FLOW_REGISTRATIONS (300),
+# BENCH_B2B (1), BENCH_B2B_LOGINS (200), BENCH_SCRIPTS (1), BENCH_SCRIPT_RUNS (400).
 # A short smoke run:
 #   BENCH_DURATION=2 BENCH_WARMUP=1 BENCH_HASH_SECONDS=1 make bench
 set -euo pipefail
@@ -156,6 +158,8 @@ SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')
 export IAM_ADMIN_PASSWORD=
 export ALLOWED_HOSTS=127.0.0.1
 export IAM_BASE_URL="$BASE_URL"
+# The flow bench registers from one address; the per-IP execution limit is not what it measures.
+export IAM_FLOW_EXECUTE_RATE_PER_IP=1000000
 export LOG_LEVEL=${LOG_LEVEL:-WARNING}
 
 # Seeding only: run outbox dispatch inline instead of queueing on the broker.
@@ -233,10 +237,26 @@ if [[ "${BENCH_SHARING:-1}" == 1 && ( -z "${BENCH_ONLY:-}" || "sharing" == *"${B
   "$PY" bench/sharing.py --base-url "$BASE_URL" | tee -a bench/results/latest.txt || status=$?
 fi
 
+# B2B login (issue 8): login + token of a depth-3 organization user; inherited-setting resolution cost.
+if [[ "${BENCH_B2B:-1}" == 1 && ( -z "${BENCH_ONLY:-}" || "b2b" == *"${BENCH_ONLY}"* ) ]]; then
+  "$PY" bench/b2b.py --logins "${BENCH_B2B_LOGINS:-200}" | tee -a bench/results/latest.txt || status=$?
+fi
+
 # Webhooks (issue 9): login events fanned out to 3 webhooks, delivered by a Celery worker on Redis
 # (CELERY_BROKER_URL, default redis://127.0.0.1:6379) to a loopback receiver.
 if [[ "${BENCH_WEBHOOKS:-1}" == 1 && ( -z "${BENCH_ONLY:-}" || "webhooks" == *"${BENCH_ONLY}"* ) ]]; then
   "$PY" bench/webhooks.py --events "${BENCH_WEBHOOK_EVENTS:-10000}" --webhooks 3 \
     | tee -a bench/results/latest.txt || status=$?
+fi
+
+# Flows (issue 7): complete three-step registrations through the execution API against the same server.
+if [[ "${BENCH_FLOWS:-1}" == 1 && ( -z "${BENCH_ONLY:-}" || "flows" == *"${BENCH_ONLY}"* ) ]]; then
+  "$PY" bench/flows.py --base-url "$BASE_URL" --registrations "${BENCH_FLOW_REGISTRATIONS:-300}" \
+    --concurrency "$CONNECTIONS" --hash-seconds "$HASH_SECONDS" | tee -a bench/results/latest.txt || status=$?
+fi
+
+# Conditional authentication (issue 4): one role-based MFA script execution as the portal runs it.
+if [[ "${BENCH_SCRIPTS:-1}" == 1 && ( -z "${BENCH_ONLY:-}" || "scripts" == *"${BENCH_ONLY}"* ) ]]; then
+  "$PY" bench/scripts.py "${BENCH_SCRIPT_RUNS:-400}" | tee -a bench/results/latest.txt || status=$?
 fi
 exit "$status"

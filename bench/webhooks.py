@@ -110,6 +110,9 @@ def main() -> int:
     default_db = "postgres://postgres@127.0.0.1:5432/iam_bench_webhooks"
     os.environ.setdefault("DATABASE_URL", default_db)
     os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+    if os.environ["CELERY_BROKER_URL"].startswith("redis://"):
+        # As in production (docs/production.md): a shared Redis cache, which lets commits coalesce their tasks.
+        os.environ.setdefault("IAM_CACHE_URL", os.environ["CELERY_BROKER_URL"])
     os.environ.setdefault("IAM_VAR_DIR", str(Path(tempfile.gettempdir()) / "iam-bench-webhooks"))
     os.environ["IAM_WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
     os.environ["CELERY_TASK_DEFAULT_QUEUE"] = f"bench-webhooks-{uuid.uuid4().hex[:8]}"
@@ -177,6 +180,7 @@ def main() -> int:
             f"webhooks bench: {args.events} login events x {args.webhooks} webhooks = {expected} deliveries; "
             f"offered {args.rate:.0f} events/s from {args.emitters} threads; worker concurrency {args.concurrency}; "
             f"broker {os.environ['CELERY_BROKER_URL'].split('://')[0]}, "
+            f"cache {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[1]}, "
             f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[1]}"
         )
         per_thread = args.events // args.emitters

@@ -205,6 +205,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        # invitations and admin-forced resets share one set of channels (apps.notifications)
+        "PasswordSetupMethodEnum": "apps.notifications.models.PasswordSetupMethod",
+        # WSO2 patch operations (organizations, identity providers) and governance connector updates
+        "PatchOperationEnum": ["ADD", "REMOVE", "REPLACE"],
+        "ConnectorOperationEnum": ["UPDATE"],
+    },
 }
 
 # --- OAuth (django-oauth-toolkit; the provider arrives with the OAuth issue) --
@@ -268,6 +275,17 @@ CACHES = {
 # Login rate limits: (requests, seconds). Per client IP on the portal, and failed sign-ins per account.
 IAM_LOGIN_RATE_PER_IP = (int(os.environ.get("IAM_LOGIN_RATE_PER_IP", "300")), 60)
 IAM_LOGIN_RATE_PER_ACCOUNT = (int(os.environ.get("IAM_LOGIN_RATE_PER_ACCOUNT", "20")), 60)
+# Conditional authentication scripts (docs/authn.md): limits per script execution and per login.
+IAM_SCRIPT_TIMEOUT_MS = int(os.environ.get("IAM_SCRIPT_TIMEOUT_MS", "250"))
+IAM_SCRIPT_MAX_MEMORY_MB = int(os.environ.get("IAM_SCRIPT_MAX_MEMORY_MB", "32"))
+IAM_SCRIPT_MAX_HOST_CALLS = int(os.environ.get("IAM_SCRIPT_MAX_HOST_CALLS", "20"))  # per login
+IAM_SCRIPT_MAX_USERS = int(os.environ.get("IAM_SCRIPT_MAX_USERS", "50"))  # getUsersWithClaimValues results
+IAM_SCRIPT_MAX_LENGTH = int(os.environ.get("IAM_SCRIPT_MAX_LENGTH", "65536"))  # characters
+IAM_SCRIPT_POOL_SIZE = int(os.environ.get("IAM_SCRIPT_POOL_SIZE", "2"))  # blank V8 isolates kept ready
+# Token-style endpoints (token, introspect, revoke, PAR, device): failures per minute per client IP
+# (invalid_client, invalid_grant) and failed client authentications per minute per client_id.
+IAM_OAUTH_FAILURE_RATE_PER_IP = (int(os.environ.get("IAM_OAUTH_FAILURE_RATE_PER_IP", "120")), 60)
+IAM_OAUTH_FAILURE_RATE_PER_CLIENT = (int(os.environ.get("IAM_OAUTH_FAILURE_RATE_PER_CLIENT", "30")), 60)
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}")
 CELERY_TASK_IGNORE_RESULT = True
@@ -289,9 +307,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.webhooks.tasks.webhook_deliveries_sweep",
         "schedule": float(os.environ.get("IAM_WEBHOOK_SWEEP_SECONDS", "5")),
     },
+    "flow-contexts-sweep": {"task": "apps.flows.tasks.flow_contexts_sweep", "schedule": 300.0},
 }
 # Outbox rows older than this and still undelivered are picked up by the sweep.
 IAM_OUTBOX_REDELIVER_AFTER_SECONDS = 30
+# With a shared cache (Redis), a commit queues an outbox task (and a webhook delivery task per endpoint)
+# only when none is queued yet: bursts cost a few tasks. Off with a per-process cache.
+IAM_OUTBOX_COALESCE = env_bool("IAM_OUTBOX_COALESCE", bool(_CACHE_URL))
 # Workers consume this queue (a test points a worker subprocess at a queue of its own).
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 if CELERY_BROKER_URL.startswith("sqla+"):
@@ -334,6 +356,14 @@ IAM_WEBHOOK_CIRCUIT_FAILURE_THRESHOLD = int(os.environ.get("IAM_WEBHOOK_CIRCUIT_
 IAM_WEBHOOK_CIRCUIT_OPEN_SECONDS = float(os.environ.get("IAM_WEBHOOK_CIRCUIT_OPEN_SECONDS", "60"))
 # How long a process may believe "nobody subscribed to this channel" (login and token hot paths).
 IAM_WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = float(os.environ.get("IAM_WEBHOOK_SUBSCRIPTION_CACHE_SECONDS", "5"))
+
+# --- Flows (docs/flows.md) ----------------------------------------------------------
+# A registration/recovery/invite in progress lives this long after its last step (sliding).
+IAM_FLOW_CONTEXT_SECONDS = int(os.environ.get("IAM_FLOW_CONTEXT_SECONDS", "900"))
+# Execution API requests per client IP: (requests, seconds).
+IAM_FLOW_EXECUTE_RATE_PER_IP = (int(os.environ.get("IAM_FLOW_EXECUTE_RATE_PER_IP", "120")), 60)
+# Lifetime of the auto-login userAssertion JWT a completed flow returns.
+IAM_FLOW_ASSERTION_SECONDS = int(os.environ.get("IAM_FLOW_ASSERTION_SECONDS", "5"))
 
 LOGGING = {
     "version": 1,

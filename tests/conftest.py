@@ -16,6 +16,10 @@ from apps.orgs.models import Organization
 from apps.orgs.services import tenant_create
 from apps.users.models import User
 
+# One definition of the browser fixtures for every folder: a session-scoped fixture defined in two
+# modules would start a second Playwright inside the first one's event loop.
+pytest_plugins = ["tests.browser_fixtures"]
+
 ADMIN_PASSWORD = "Admin-pass-123"
 
 
@@ -29,6 +33,14 @@ def eager_celery() -> Iterable[None]:
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_counters() -> None:
+    """Rate-limit counters live in Django's cache, which outlives a test's database rollback."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

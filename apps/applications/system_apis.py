@@ -129,6 +129,14 @@ SYSTEM_API_RESOURCES: list[dict] = [
         ],
     },
     {
+        "identifier": "/api/server/v1/flow",
+        "name": "Flow Management API",
+        "scopes": [
+            ("internal_flow_mgt_view", "View registration, recovery and invite flows"),
+            ("internal_flow_mgt_update", "Edit, publish and configure flows"),
+        ],
+    },
+    {
         "identifier": "/scim2/Bulk",
         "name": "SCIM2 Bulk API",
         "scopes": [
@@ -142,6 +150,26 @@ SYSTEM_API_RESOURCES: list[dict] = [
             ("internal_bulk_role_create", "Create roles in SCIM bulk requests"),
             ("internal_bulk_role_update", "Update roles in SCIM bulk requests"),
             ("internal_bulk_role_delete", "Delete roles in SCIM bulk requests"),
+        ],
+    },
+    {
+        "identifier": "/api/server/v1/identity-providers",
+        "name": "Identity Provider Management API",
+        "scopes": [
+            ("internal_idp_view", "View identity providers (connections)"),
+            ("internal_idp_create", "Create identity providers"),
+            ("internal_idp_update", "Update identity providers"),
+            ("internal_idp_delete", "Delete identity providers"),
+        ],
+    },
+    {
+        "identifier": "/api/users/v1/federated-associations",
+        "name": "Federated User Association API",
+        "scopes": [
+            ("internal_user_association_view", "View users' federated associations"),
+            ("internal_user_association_create", "Link federated identities to users"),
+            ("internal_user_association_delete", "Remove users' federated associations"),
+            ("internal_user_fed_association_bulk", "Create and delete federated associations in bulk"),
         ],
     },
     {

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.authn import console_views
+from apps.authn import console_scripts, console_views
 
 urlpatterns = [
     path("login-settings/", console_views.login_settings, name="login-settings"),
@@ -10,6 +10,11 @@ urlpatterns = [
         "applications/<uuid:application_id>/sign-in-method/",
         console_views.application_sign_in_method,
         name="application-sign-in-method",
+    ),
+    path(
+        "applications/<uuid:application_id>/sign-in-method/script/",
+        console_scripts.application_sign_in_script,
+        name="application-sign-in-script",
     ),
     path("users/<uuid:user_id>/sessions/", console_views.user_sessions, name="user-sessions"),
     path(

@@ -14,16 +14,25 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from apps.applications.models import Application
-from apps.authn.authenticators import authenticators_all
+from apps.authn.authenticators import authenticators_all, authenticators_for
+from apps.authn.console_scripts import script_form_for
 from apps.authn.models import AppLoginSettings, AuthSession
 from apps.authn.services.backchannel import app_login_settings_update
 from apps.authn.services.sequences import MAX_STEPS, sequence_for, sequence_set
 from apps.authn.services.sessions import session_revoke, sessions_live
-from apps.authn.services.settings import BOOLEAN_SETTINGS, SETTING_RANGES, login_settings_for, login_settings_update
+from apps.authn.services.settings import (
+    BOOLEAN_SETTINGS,
+    ROOT_ONLY,
+    SETTING_RANGES,
+    login_settings_resolve,
+    login_settings_revert,
+    login_settings_update,
+)
 from apps.console.access import console_access, console_view, forbidden
 from apps.console.form_errors import attach_domain_error
 from apps.console.rendering import console_render
 from apps.core.errors import DomainError
+from apps.orgs.inheritance_forms import inheritance_annotate, inheritance_changes
 from apps.users.selectors import user_get
 
 SETTING_LABELS = {
@@ -61,19 +70,30 @@ def login_settings(request: HttpRequest) -> HttpResponse:
     can_update = console_access(request).can("internal_organization_update")
     if request.method == "POST" and not can_update:
         return forbidden(request)
-    current = login_settings_for(request.organization)
-    initial = {name: getattr(current, name) for name in SETTING_LABELS}
+    organization = request.organization
+    resolution = login_settings_resolve(organization)
+    initial = {name: resolution.values[name] for name in SETTING_LABELS}
     form = LoginSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    inherits = inheritance_annotate(form, organization=organization, resolution=resolution, root_only=ROOT_ONLY)
+    if request.method == "POST" and inherits and request.POST.get("revert"):
         try:
-            login_settings_update(actor=request.user, organization=request.organization, **form.cleaned_data)
+            login_settings_revert(actor=request.user, organization=organization, names=[request.POST["revert"]])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The setting is inherited again."))
+        return redirect("console:login-settings")
+    if request.method == "POST" and form.is_valid():
+        values = inheritance_changes(form, resolution=resolution, data=request.POST) if inherits else form.cleaned_data
+        try:
+            login_settings_update(actor=request.user, organization=organization, **values)
         except DomainError as exc:
             attach_domain_error(form, exc)
         else:
             messages.success(request, _("Login & registration settings saved."))
             return redirect("console:login-settings")
     applications = Application.objects.filter(organization=request.organization).order_by("name")
-    context = {"form": form, "can_update": can_update, "applications": applications}
+    context = {"form": form, "can_update": can_update, "applications": applications, "inherits": inherits}
     status = 400 if form.errors else 200
     return console_render(
         request, "authn/console/login_settings.html", context, section="login-settings", status=status
@@ -83,9 +103,10 @@ def login_settings(request: HttpRequest) -> HttpResponse:
 class SignInMethodForm(forms.Form):
     backchannel_logout_uri = forms.CharField(label=_lazy("Back-channel logout URI"), required=False, max_length=2000)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, organization: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(item.id, item.display_name) for item in authenticators_all()]
+        found = authenticators_for(organization) if organization is not None else authenticators_all()
+        choices = [(item.id, item.display_name) for item in found]
         for number in range(1, MAX_STEPS + 1):
             self.fields[f"step_{number}"] = forms.MultipleChoiceField(
                 label=_lazy("Step %(n)d") % {"n": number},
@@ -110,7 +131,9 @@ def application_sign_in_method(request: HttpRequest, application_id: uuid.UUID) 
     extra = AppLoginSettings.objects.filter(application=application).first()
     initial: dict[str, Any] = {f"step_{n}": step for n, step in enumerate(steps, start=1)}
     initial["backchannel_logout_uri"] = extra.backchannel_logout_uri if extra else ""
-    form = SignInMethodForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = SignInMethodForm(
+        request.POST if request.method == "POST" else None, initial=initial, organization=request.organization
+    )
     if request.method == "POST" and form.is_valid():
         try:
             sequence_set(actor=request.user, application=application, steps=form.steps())
@@ -129,6 +152,7 @@ def application_sign_in_method(request: HttpRequest, application_id: uuid.UUID) 
         "form": form,
         "can_update": can_update,
         "step_fields": [form[f"step_{n}"] for n in range(1, MAX_STEPS + 1)],
+        "script_form": script_form_for(application),  # its own form, saved by console_scripts
     }
     status = 400 if form.errors else 200
     return console_render(request, "authn/console/sign_in_method.html", context, section="applications", status=status)

@@ -16,4 +16,9 @@ class AuthSessionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if hasattr(request, "session"):
             session_check(request)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if getattr(request, "_authn_script_cookies", None):  # set by a conditional-authentication script
+            from apps.authn.services.scripts import script_cookies_apply
+
+            script_cookies_apply(request, response)
+        return response

@@ -68,7 +68,8 @@ class AuthSequence(models.Model):
         "applications.Application", on_delete=models.CASCADE, related_name="auth_sequence"
     )
     steps = models.JSONField(default=list)
-    script = models.TextField(blank=True, default="")  # conditional authentication (later)
+    script = models.TextField(blank=True, default="")  # conditional authentication (JavaScript)
+    script_enabled = models.BooleanField(default=False)
     updated = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

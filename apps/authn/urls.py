@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from apps.authn import views
+from apps.authn import discovery, views
 
 app_name = "authn"
 urlpatterns = [
     path("login", views.login, name="login"),
     path("select", views.select, name="select"),
+    path("organization", discovery.organization_login, name="organization-login"),
     path("logout", views.logout, name="logout"),
 ]

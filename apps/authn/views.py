@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.authn.discovery import organization_login_url
 from apps.authn.ratelimit import rate_count, rate_limited
 from apps.authn.services.flows import (
     flow_choose,
@@ -30,6 +31,7 @@ from apps.authn.services.flows import (
     step_authenticator,
     step_choices,
 )
+from apps.authn.services.scripts import script_failure, script_failure_redirect
 from apps.authn.services.sessions import sso_logout
 from apps.core.errors import DomainError
 from apps.core.middleware import allow_form_targets
@@ -84,6 +86,16 @@ def _optional_url(name: str) -> str:
         return ""
 
 
+def _flow_link(request: HttpRequest, flow_type: str, flow: Any) -> str:
+    """The target of "Create account" / "Forgot password?": the flow's page keeping the application
+    context, or "" when the organization has not enabled that flow."""
+    if not _optional_url("flows:register"):
+        return ""
+    from apps.flows.page_views import flow_entry_url
+
+    return flow_entry_url(request, flow_type, next_url=flow.next_url, client_id=flow.client_id)
+
+
 def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
     context = {"organization": request.organization, "retry_after": retry_after}
     response = render(request, "authn/too_many.html", context, status=429)
@@ -120,13 +132,17 @@ def _render_step(
         "flow_id": str(flow.pk),
         "error": error,
         "notice": notice,
-        "recovery_url": _optional_url("flows:password-recovery"),
-        "register_url": _optional_url("flows:register"),
+        "recovery_url": _flow_link(request, "PASSWORD_RECOVERY", flow),
+        "register_url": _flow_link(request, "REGISTRATION", flow),
         "step_number": flow.step_index + 1,
         "step_count": len(flow.steps),
+        "organization_login_url": organization_login_url(request, flow),  # apps.authn.discovery
     }
+    failure = script_failure(flow)
+    if failure is not None:
+        return _script_failed(request, flow, failure, base)
     if flow.state.get("password_expired"):
-        context = {**base, "form": form or NewPasswordForm()}
+        context = {**base, "form": form or NewPasswordForm(), "password_setup": flow.state.get("password_setup", "")}
         response = render(request, "authn/password_expired.html", context, status=status)
         return _with_form_targets(response, flow)
     authenticator = step_authenticator(flow)
@@ -148,6 +164,22 @@ def _render_step(
         "signed_in_user": flow.user,
     }
     return _with_form_targets(render(request, "authn/login.html", context, status=status), flow)
+
+
+def _script_failed(request: HttpRequest, flow: Any, failure: dict[str, Any], base: dict[str, Any]) -> HttpResponse:
+    """The application's conditional-authentication script failed or refused: the login ends here (closed)."""
+    flow_discard(request, flow)
+    target = script_failure_redirect(failure)
+    if target:  # sendError(url, params)
+        return redirect(target)
+    if failure.get("reason") in ("fail", "send_error"):
+        message = failure.get("message") or _("You are not allowed to sign in to this application.")
+    else:
+        message = _(
+            "The sign-in could not be completed because of a problem in this application's sign-in "
+            "configuration. Contact your administrator."
+        )
+    return render(request, "authn/error.html", {**base, "description": message}, status=403)
 
 
 def _start_from_request(request: HttpRequest, default_next: str) -> Any:
@@ -173,7 +205,7 @@ def login(request: HttpRequest, default_next: str | None = None) -> HttpResponse
         flow = None if starting else flow_current(request)
         if flow is None:
             flow = _start_from_request(request, default_next)
-        if not flow.steps:  # the SSO session already satisfies this application
+        if not flow.steps and not script_failure(flow):  # the SSO session already satisfies this application
             flow_discard(request, flow)
             return redirect(flow.next_url or default_next)
         return _render_step(request, flow)
@@ -191,7 +223,7 @@ def login(request: HttpRequest, default_next: str | None = None) -> HttpResponse
             flow = _start_from_request(request, default_next)
             return _render_step(request, flow, error=str(EXPIRED_FLOW), status=400)
         flow = _start_from_request(request, default_next)  # a direct POST of the first step
-        if not flow.steps:
+        if not flow.steps and not script_failure(flow):
             flow_discard(request, flow)
             return redirect(flow.next_url or default_next)
 

@@ -87,6 +87,18 @@ class UserCreateForm(UserProfileForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("Leave empty to create the account without a password."),
     )
+    # Invite instead: the user sets their own password (apps.notifications; WSO2's "ask password").
+    invite = forms.ChoiceField(
+        label=_("Password setup"),
+        required=False,
+        choices=[
+            ("", _("Set the initial password above (or none)")),
+            ("email_link", _("Invite the user: email link")),
+            ("email_otp", _("Invite the user: email one-time code")),
+            ("sms_otp", _("Invite the user: SMS one-time code")),
+            ("offline", _("Invite the user: one-time code shown to me")),
+        ],
+    )
 
 
 class PasswordSetForm(forms.Form):
@@ -176,3 +188,53 @@ class RoleForm(forms.Form):
             }
             for resource in self.api_resources
         ]
+
+
+# Organization discovery: form field -> the root's discovery property (``apps.orgs.discovery``).
+DISCOVERY_PROPERTIES = {
+    "org_handle": "orgHandle.enable",
+    "email_domain": "emailDomain.enable",
+    "organization_picker": "organizationPicker.enable",
+    "default_param": "defaultParam",
+}
+
+
+class DiscoveryConfigForm(forms.Form):
+    org_handle = forms.BooleanField(
+        label=_("Organization handle or name"),
+        required=False,
+        help_text=_("Users type their organization's handle (or name) on the login page."),
+    )
+    email_domain = forms.BooleanField(
+        label=_("Email domain"),
+        required=False,
+        help_text=_("Users type their email address; its domain leads to the organization that owns it."),
+    )
+    organization_picker = forms.BooleanField(
+        label=_("Organization picker"),
+        required=False,
+        help_text=_("Users pick from the organizations the application is shared with."),
+    )
+    default_param = forms.ChoiceField(
+        label=_("Ask first for"),
+        choices=[
+            ("orgHandle", _("Organization handle")),
+            ("orgName", _("Organization name")),
+            ("emailDomain", _("Email address")),
+        ],
+    )
+
+    def properties(self) -> dict[str, Any]:
+        return {DISCOVERY_PROPERTIES[name]: value for name, value in self.cleaned_data.items()}
+
+
+class EmailDomainsForm(forms.Form):
+    domains = forms.CharField(
+        label=_("Email domains"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text=_("One per line (or separated by commas). Users whose email address ends with one sign in here."),
+    )
+
+    def domain_list(self) -> list[str]:
+        return [item for item in self.cleaned_data["domains"].replace(",", " ").split() if item]

@@ -20,6 +20,7 @@ SWITCHER_LIMIT = 200
 NAVIGATION = (
     ("dashboard", _("Overview"), "console:dashboard", ()),
     ("orgs", _("Organizations"), "console:org-list", ("internal_organization_view",)),
+    ("org-discovery", _("Organization discovery"), "console:org-discovery", ("internal_organization_view",)),
     ("users", _("Users"), "console:user-list", ("internal_user_mgt_list",)),
     ("groups", _("Groups"), "console:group-list", ("internal_group_mgt_view",)),
     ("roles", _("Roles"), "console:role-list", ("internal_role_mgt_view",)),
@@ -29,7 +30,9 @@ NAVIGATION = (
     ("attributes", _("Attributes"), "console:attribute-list", ("internal_claim_meta_view",)),
     ("oidc-scopes", _("OIDC scopes"), "console:oidc-scope-list", ("internal_oidc_scope_mgt_view",)),
     ("webhooks", _("Webhooks"), "console:webhook-list", ("internal_webhook_view",)),
+    ("connections", _("Connections"), "console:idp-list", ("internal_idp_view",)),
     ("login-settings", _("Login & registration"), "console:login-settings", ("internal_organization_view",)),
+    ("flows", _("Flows"), "console:flow-list", ("internal_flow_mgt_view",)),
     (
         "notifications",
         _("Notifications"),

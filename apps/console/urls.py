@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from apps.console.views import auth, groups, orgs, roles, users
+from apps.console.views import auth, groups, org_discovery, orgs, roles, users
 
 app_name = "console"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("organizations/new/", orgs.org_create, name="org-create"),
     path("organizations/<uuid:org_id>/", orgs.org_detail, name="org-detail"),
     path("organizations/<uuid:org_id>/delete/", orgs.org_delete, name="org-delete"),
+    path("organizations/<uuid:org_id>/email-domains/", orgs.org_email_domains, name="org-email-domains"),
+    path("organizations/discovery/", org_discovery.org_discovery, name="org-discovery"),
     path("users/", users.users_list, name="user-list"),
     path("users/new/", users.user_new, name="user-create"),
     path("users/<uuid:user_id>/", users.user_detail, name="user-detail"),

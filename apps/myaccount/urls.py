@@ -1,7 +1,9 @@
 from django.urls import path
 
 from apps.authn import myaccount_views as authn_views
+from apps.idp import myaccount_views as idp_views
 from apps.myaccount import views
+from apps.notifications import myaccount_lifecycle
 
 app_name = "myaccount"
 urlpatterns = [
@@ -20,4 +22,13 @@ urlpatterns = [
     path("security/passkeys/<int:passkey_id>/delete/", authn_views.passkey_delete, name="passkey-delete"),
     path("sessions/", authn_views.sessions, name="sessions"),
     path("sessions/<uuid:session_id>/end/", authn_views.session_end, name="session-end"),
+    # linked accounts (apps.idp)
+    path("linked-accounts/", idp_views.linked_accounts, name="linked-accounts"),
+    path(
+        "linked-accounts/<uuid:association_id>/remove/",
+        idp_views.linked_account_remove,
+        name="linked-account-remove",
+    ),
+    # verification of a new or unverified email address / mobile number (apps.notifications)
+    path("verify/", myaccount_lifecycle.verify, name="verify"),
 ]

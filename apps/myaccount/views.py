@@ -29,7 +29,8 @@ from apps.console.form_errors import attach_domain_error
 from apps.console.views.auth import safe_next_url
 from apps.core.errors import DomainError
 from apps.myaccount.forms import PasswordChangeForm, ProfileForm
-from apps.users.services import user_set_password, user_update
+from apps.notifications.services.verification import profile_update_by_owner
+from apps.users.services import user_set_password
 
 PROFILE_FIELDS = ("given_name", "family_name", "email", "phone")
 
@@ -63,6 +64,11 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], *, sec
         {"label": _("Password"), "url": reverse("myaccount:password"), "active": section == "password"},
         {"label": _("Security"), "url": reverse("myaccount:security"), "active": section == "security"},
         {"label": _("Sessions"), "url": reverse("myaccount:sessions"), "active": section == "sessions"},
+        {
+            "label": _("Linked accounts"),
+            "url": reverse("myaccount:linked-accounts"),
+            "active": section == "linked-accounts",
+        },
     ]
     return render(request, template, {**context, "nav": nav}, status=status)
 
@@ -105,11 +111,20 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         profile = {field: form.cleaned_data[field] for field in PROFILE_FIELDS}
         try:
-            user_update(actor=user, user=user, attributes={**user.attributes, **form.attribute_values()}, **profile)
+            # A new email or mobile waits for verification before it replaces the old one.
+            _user, sent = profile_update_by_owner(
+                user=user, changes={"attributes": {**user.attributes, **form.attribute_values()}, **profile}
+            )
         except DomainError as exc:
             attach_domain_error(form, exc, field_map=form.attribute_field_map())
         else:
             messages.success(request, _("Your profile was saved."))
+            for delivery in sent:
+                messages.info(
+                    request,
+                    _("We sent a verification to %(to)s; the change takes effect once it is verified.")
+                    % {"to": delivery.masked_recipient},
+                )
             return redirect("myaccount:home")
     status = 400 if form.errors else 200
     return _render(request, "myaccount/profile.html", {"form": form}, section="profile", status=status)

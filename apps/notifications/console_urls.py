@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.notifications import views
+from apps.notifications import console_lifecycle, views
 
 urlpatterns = [
     path("notifications/email/", views.email_sender_view, name="notification-email"),
@@ -17,4 +17,9 @@ urlpatterns = [
     path("notifications/messages/", views.message_list_view, name="notification-messages"),
     path("notifications/messages/<uuid:message_id>/retry/", views.message_retry_view, name="notification-retry"),
     path("notifications/settings/", views.settings_view, name="notification-settings"),
+    # account lifecycle actions on users (invite, forced reset, resend)
+    path("users/resend/", console_lifecycle.users_bulk_resend_view, name="user-bulk-resend"),
+    path("users/<uuid:user_id>/invite/", console_lifecycle.user_invite_view, name="user-invite"),
+    path("users/<uuid:user_id>/force-reset/", console_lifecycle.user_force_reset_view, name="user-force-reset"),
+    path("users/<uuid:user_id>/resend/", console_lifecycle.user_resend_view, name="user-resend"),
 ]

@@ -185,6 +185,8 @@ class OneTimeCode(models.Model):
     consumed_at = models.DateTimeField(null=True, blank=True)
     invalidated_at = models.DateTimeField(null=True, blank=True)
     last_sent_at = models.DateTimeField(default=timezone.now)
+    # How many times this journey's code was sent again (0 for the first code; see ``max_resends``).
+    resend_count = models.PositiveSmallIntegerField(default=0)
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
@@ -206,12 +208,27 @@ class LinkToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     consumed_at = models.DateTimeField(null=True, blank=True)
     invalidated_at = models.DateTimeField(null=True, blank=True)
+    resend_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["user", "purpose"], name="notifications_link_user_idx")]
 
     def __str__(self) -> str:
         return f"link {self.purpose} for {self.user_id}"
+
+
+class VerificationMethod(models.TextChoices):
+    LINK = "link", _("Email link")
+    OTP = "otp", _("Email OTP")
+
+
+class PasswordSetupMethod(models.TextChoices):
+    """How an invited user (ask password) or a user forced to reset gets their way in."""
+
+    EMAIL_LINK = "email_link", _("Email link")
+    EMAIL_OTP = "email_otp", _("Email OTP")
+    SMS_OTP = "sms_otp", _("SMS OTP")
+    OFFLINE = "offline", _("Offline (the admin hands over the code)")
 
 
 class NotificationSettings(models.Model):
@@ -229,6 +246,24 @@ class NotificationSettings(models.Model):
     otp_resend_cooldown_seconds = models.PositiveIntegerField(default=30)
     link_ttl_seconds = models.PositiveIntegerField(default=86400)
     default_locale = models.CharField(max_length=16, default="en")
+    # How often a user (or an admin for them) may have a code or link sent again per journey.
+    max_resends = models.PositiveSmallIntegerField(default=5)
+    # Account lifecycle (WSO2's user-email-verification, ask-password and admin-forced-password-reset
+    # connectors): which channel each journey uses and how long its code or link lives.
+    email_verification_method = models.CharField(
+        max_length=16, choices=VerificationMethod.choices, default=VerificationMethod.LINK
+    )
+    email_verification_ttl_seconds = models.PositiveIntegerField(default=86400)
+    email_verify_on_update = models.BooleanField(default=True)
+    mobile_verify_on_update = models.BooleanField(default=True)
+    ask_password_method = models.CharField(
+        max_length=16, choices=PasswordSetupMethod.choices, default=PasswordSetupMethod.EMAIL_LINK
+    )
+    ask_password_ttl_seconds = models.PositiveIntegerField(default=86400)
+    admin_reset_method = models.CharField(
+        max_length=16, choices=PasswordSetupMethod.choices, default=PasswordSetupMethod.EMAIL_LINK
+    )
+    admin_reset_ttl_seconds = models.PositiveIntegerField(default=86400)
     last_modified = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -53,6 +53,13 @@ TEMPLATE_TYPES: dict[str, TemplateType] = {
         TemplateType("password_reset_link", "email", LINK_PLACEHOLDERS, "Password reset link"),
         TemplateType("magic_link", "email", LINK_PLACEHOLDERS, "Magic sign-in link"),
         TemplateType("sms_otp", "sms", OTP_PLACEHOLDERS, "SMS OTP"),
+        TemplateType("ask_password_sms_otp", "sms", OTP_PLACEHOLDERS, "Invite: set password with SMS OTP"),
+        TemplateType("password_reset_sms_otp", "sms", OTP_PLACEHOLDERS, "Password reset SMS OTP"),
+        TemplateType("account_locked", "email", COMMON | {"lock_minutes"}, "Account locked (too many failed sign-ins)"),
+        # Flow completion emails (isFlowCompletionNotificationEnabled, apps.flows)
+        TemplateType("self_signup_success", "email", COMMON, "Self-registration completed"),
+        TemplateType("password_reset_success", "email", COMMON, "Password reset completed"),
+        TemplateType("ask_password_success", "email", COMMON, "Invited user set a password"),
         TemplateType("test", "email", COMMON, "Test email"),
     )
 }

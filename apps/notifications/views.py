@@ -20,8 +20,9 @@ from apps.console.rendering import console_render
 from apps.core.errors import DomainError
 from apps.notifications import selectors, services
 from apps.notifications.forms import EmailSenderForm, SettingsForm, SmsSenderForm, TemplateForm, TestEmailForm
-from apps.notifications.services.settings import EDITABLE
+from apps.notifications.services.settings import notification_settings_resolve, notification_settings_revert
 from apps.notifications.templating import TEMPLATE_TYPES, template_type_get
+from apps.orgs.inheritance_forms import inheritance_annotate, inheritance_changes
 
 SECTION = "notifications"
 VIEW, UPDATE = "internal_notification_sender_mgt_view", "internal_notification_sender_mgt_update"
@@ -257,22 +258,35 @@ def message_retry_view(request: HttpRequest, message_id: uuid.UUID) -> HttpRespo
 
 @console_view(VIEW)
 def settings_view(request: HttpRequest) -> HttpResponse:
-    current = services.notification_settings_get(organization=request.organization)
+    """OTP and link settings; in a sub-organization each value shows where it is inherited from,
+    with "Override" / "Revert to inherited" (``apps.orgs.inheritance_forms``)."""
+    organization = request.organization
+    can_update = console_access(request).can(UPDATE)
+    if request.method == "POST" and not can_update:
+        return forbidden(request)
+    resolution = notification_settings_resolve(organization=organization)
     form = SettingsForm(
         request.POST if request.method == "POST" else None,
-        initial={name: getattr(current, name) for name in EDITABLE},
+        initial={name: resolution.values[name] for name in SettingsForm.base_fields},
     )
-    if request.method == "POST":
-        if not console_access(request).can(UPDATE):
-            return forbidden(request)
-        if form.is_valid():
-            try:
-                services.notification_settings_update(
-                    actor=request.user, organization=request.organization, **form.cleaned_data
-                )
-            except DomainError as exc:
-                attach_domain_error(form, exc)
-            else:
-                messages.success(request, _("Settings saved."))
-                return redirect("console:notification-settings")
-    return console_render(request, "notifications/settings.html", {"form": form}, section=SECTION)
+    inherits = inheritance_annotate(form, organization=organization, resolution=resolution)
+    if request.method == "POST" and inherits and request.POST.get("revert"):
+        try:
+            notification_settings_revert(actor=request.user, organization=organization, names=[request.POST["revert"]])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The setting is inherited again."))
+        return redirect("console:notification-settings")
+    if request.method == "POST" and form.is_valid():
+        values = inheritance_changes(form, resolution=resolution, data=request.POST) if inherits else form.cleaned_data
+        try:
+            services.notification_settings_update(actor=request.user, organization=organization, **values)
+        except DomainError as exc:
+            attach_domain_error(form, exc)
+        else:
+            messages.success(request, _("Settings saved."))
+            return redirect("console:notification-settings")
+    context = {"form": form, "inherits": inherits, "can_update": can_update}
+    status = 400 if form.errors else 200
+    return console_render(request, "notifications/settings.html", context, section=SECTION, status=status)

@@ -213,7 +213,13 @@ def redirect_uri_with(uri: str, params: dict[str, str]) -> str:
 
 
 def code_issue(
-    request: AuthorizationRequest, *, user: Any, organization: Any, auth_time: int, amr: tuple[str, ...] = ()
+    request: AuthorizationRequest,
+    *,
+    user: Any,
+    organization: Any,
+    auth_time: int,
+    amr: tuple[str, ...] = (),
+    sid: str = "",
 ) -> str:
     """Record the authorization and return the code (only its checksum is stored)."""
     scopes = scopes_for_user(
@@ -235,5 +241,6 @@ def code_issue(
         auth_time=auth_time,
         dpop_jkt=request.dpop_jkt,
         amr=amr,
+        sid=sid,
     )
     return code

@@ -1,7 +1,10 @@
 """Token introspection (RFC 7662) and revocation (RFC 7009).
 
 A token is active only in the organization that issued it: a token of tenant
-A introspected at tenant B is simply inactive (nothing tells B it exists)."""
+A introspected at tenant B is simply inactive (nothing tells B it exists). A token
+acting in a sub-organization (a shared application, ``organization_switch``) is
+active there and in its application's organization, with the sub-organization's
+``org_*`` claims and ``user_org`` when the user lives elsewhere."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from apps.oauth import store
 from apps.oauth.clients import Client
 from apps.oauth.issuer import issuer
 from apps.oauth.tokens import AUT_AGENT, AUT_APPLICATION, AUT_APPLICATION_USER
+from apps.orgs.models import Organization
 from apps.users.models import User
 
 INACTIVE: dict[str, Any] = {"active": False}
@@ -53,18 +57,27 @@ def _body(
     return body
 
 
+def _token_organization(organization: Any, *, owner_id: Any, acting_id: Any) -> Any | None:
+    """The organization a token acts in, if this endpoint's organization may see it: the application's
+    own organization and the organization the token acts in both introspect it (WSO2)."""
+    if organization.id not in (owner_id, acting_id):
+        return None
+    if acting_id == organization.id:
+        return organization
+    return Organization.objects.filter(pk=acting_id).first()
+
+
 def _access(raw: str, organization: Any, now: datetime.datetime) -> dict[str, Any] | None:
     token = store.access_token_record(raw)
     if token is None:
         return None
-    if (
-        token.expires <= now
-        or token.organization_id != organization.id
-        or not _user_active(token.user_state, token.user_id)
-    ):
+    acting = _token_organization(
+        organization, owner_id=token.organization_id, acting_id=token.token_organization_id or token.organization_id
+    )
+    if token.expires <= now or acting is None or not _user_active(token.user_state, token.user_id):
         return INACTIVE
     body = _body(
-        organization,
+        acting,
         client_id=token.client_id,
         user_id=token.user_id,
         username=token.username,
@@ -74,6 +87,8 @@ def _access(raw: str, organization: Any, now: datetime.datetime) -> dict[str, An
         created=token.created,
     )
     body.update({"scope": token.scope, "token_type": "DPoP" if token.jkt else "Bearer"})
+    if token.user_organization_id is not None and token.user_organization_id != acting.id:
+        body["user_org"] = str(token.user_organization_id)
     if token.jkt:  # RFC 9449 §6.2: the resource server checks the proof's key against this
         body["cnf"] = {"jkt": token.jkt}
     return body
@@ -84,10 +99,12 @@ def _refresh(raw: str, organization: Any, now: datetime.datetime) -> dict[str, A
     if token is None:
         return None
     app, user = token.application, token.user
+    # A refresh token acts where its user lives (user grants only: the user's own organization).
+    acting = _token_organization(organization, owner_id=app.organization_id, acting_id=user.organization_id)
     if (
         token.revoked is not None
         or token.access_token is None
-        or app.organization_id != organization.id
+        or acting is None
         or not _user_active(user.state, user.id)
     ):
         return INACTIVE
@@ -95,7 +112,7 @@ def _refresh(raw: str, organization: Any, now: datetime.datetime) -> dict[str, A
     if expires <= now:
         return INACTIVE
     body = _body(
-        organization,
+        acting,
         client_id=app.client_id,
         user_id=user.id,
         username=user.username,

@@ -58,6 +58,9 @@ def server_metadata(organization: Any) -> dict[str, Any]:
             "request_uri_parameter_supported": False,
             "authorization_response_iss_parameter_supported": True,
             "require_pushed_authorization_requests": par_required(),
+            # OIDC Back-Channel Logout 1.0 §2.1: logout tokens carry ``sid``, the ID tokens' ``sid``.
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
         }
     )
     if dcr_mode() != MODE_OFF:

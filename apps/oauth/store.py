@@ -38,6 +38,7 @@ from apps.core.ids import parse_uuid
 from apps.oauth.clients import GRANT_REFRESH_TOKEN, Client
 from apps.oauth.dpop import VerifiedProof, dpop_proof_record, dpop_proofs_clear
 from apps.oauth.models import CodeRedemption, DPoPProof, PushedAuthorizationRequest
+from apps.orgs.models import OrganizationAccessToken
 from apps.users.models import User
 
 if TYPE_CHECKING:
@@ -111,8 +112,12 @@ def access_token_insert(
     now: datetime.datetime | None = None,
     returning: bool = False,
     dpop: VerifiedProof | None = None,
+    organization_id: uuid.UUID | None = None,
 ) -> int | None:
     """Mint one access token row in one statement, only if ``client`` is still current.
+
+    ``organization_id``: the organization the token acts in; when it is not the client's own (a
+    shared application in a sub-organization, ``organization_switch``) one more row records it.
 
     ``dpop``: the proof the token is bound to. Its row goes in first (one more statement), so a
     replayed proof mints nothing; it is kept as long as a refresh token issued now could live."""
@@ -144,7 +149,20 @@ def access_token_insert(
         row = cursor.fetchone() if returning else None
         if (row is None) if returning else (cursor.rowcount == 0):
             raise StaleClient(client.client_id)
+    if organization_id is not None and organization_id != client.organization_id:
+        OrganizationAccessToken.objects.create(
+            access_token_checksum=token_checksum, organization_id=organization_id, expires=expires
+        )
     return int(row[0]) if row is not None else None
+
+
+def access_token_organization_id(raw: str) -> uuid.UUID | None:
+    """The sub-organization an access token acts in, when it is not its application's organization."""
+    return (
+        OrganizationAccessToken.objects.filter(access_token_checksum=checksum(raw))
+        .values_list("organization_id", flat=True)
+        .first()
+    )
 
 
 def refresh_token_insert(
@@ -201,6 +219,7 @@ def user_tokens_insert(
         now=now,
         returning=True,
         dpop=grant.dpop,
+        organization_id=grant.organization.id,
     )
     assert access_id is not None
     if refresh and family is not None:
@@ -232,6 +251,8 @@ class AccessTokenRecord:
     user_state: str | None
     jkt: str | None = None  # RFC 9449: the thumbprint of the key a DPoP-bound token is bound to
     user_kind: str | None = None
+    token_organization_id: uuid.UUID | None = None  # where the token acts (a sub-organization, or the app's)
+    user_organization_id: uuid.UUID | None = None  # the user's resident organization
 
 
 _record_sql: list[str] = []
@@ -244,18 +265,22 @@ def _record_query() -> str:
         token = AccessToken._meta
         user = User._meta
         proof = DPoPProof._meta
+        org_token = OrganizationAccessToken._meta
         col = lambda meta, name: quote(meta.get_field(name).column)  # noqa: E731
         _record_sql.append(
             # Names come from model metadata; the checksum is a bound parameter.
             f"SELECT t.{col(token, 'id')}, t.{col(token, 'expires')}, t.{col(token, 'created')}, "  # noqa: S608
             f"t.{col(token, 'scope')}, t.{col(token, 'resource')}, a.{col(app, 'id')}, a.{col(app, 'client_id')}, "
             f"a.{col(app, 'organization')}, u.{col(user, 'id')}, u.{col(user, 'username')}, u.{col(user, 'state')}, "
-            f"b.{col(proof, 'jkt')}, u.{col(user, 'kind')} "
+            f"b.{col(proof, 'jkt')}, u.{col(user, 'kind')}, o.{col(org_token, 'organization')}, "
+            f"u.{col(user, 'organization')} "
             f"FROM {quote(token.db_table)} t "
             f"JOIN {quote(app.db_table)} a ON a.{col(app, 'id')} = t.{col(token, 'application')} "
             f"LEFT JOIN {quote(user.db_table)} u ON u.{col(user, 'id')} = t.{col(token, 'user')} "
             f"LEFT JOIN {quote(proof.db_table)} b "
             f"ON b.{col(proof, 'access_token_checksum')} = t.{col(token, 'token_checksum')} "
+            f"LEFT JOIN {quote(org_token.db_table)} o "
+            f"ON o.{col(org_token, 'access_token_checksum')} = t.{col(token, 'token_checksum')} "
             f"WHERE t.{col(token, 'token_checksum')} = %s"
         )
     return _record_sql[0]
@@ -276,7 +301,10 @@ def access_token_record(raw: str) -> AccessTokenRecord | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    token_id, expires, created, scope, resource, app_id, client_id, org_id, user_id, username, state, jkt, kind = row
+    (token_id, expires, created, scope, resource, app_id, client_id, org_id, user_id, username, state, jkt, kind) = row[
+        :13
+    ]
+    token_org_id, user_org_id = row[13], row[14]
     if isinstance(resource, str):
         resource = json.loads(resource)
     return AccessTokenRecord(
@@ -293,6 +321,8 @@ def access_token_record(raw: str) -> AccessTokenRecord | None:
         user_state=state,
         jkt=jkt,
         user_kind=kind,
+        token_organization_id=parse_uuid(token_org_id) if token_org_id is not None else parse_uuid(org_id),
+        user_organization_id=parse_uuid(user_org_id) if user_org_id is not None else None,
     )
 
 
@@ -548,10 +578,13 @@ def code_create(
     auth_time: int,
     dpop_jkt: str = "",
     amr: tuple[str, ...] | list[str] = (),
+    sid: str = "",
 ) -> None:
     context: dict[str, Any] = {"auth_time": int(auth_time)}
     if amr:
         context["amr"] = list(amr)  # OIDC Core §2: how the user authenticated, for the ID token
+    if sid:
+        context["sid"] = sid  # OIDC Back-Channel Logout §2.1: the SSO session, as in the logout token
     if dpop_jkt:
         context["dpop_jkt"] = dpop_jkt  # RFC 9449 §10, checked when the code is exchanged
     Grant.objects.create(

@@ -39,6 +39,7 @@ class TokenGrant:
     user: Any = None
     auth_time: int | None = None
     amr: tuple[str, ...] = ()  # OIDC Core §2 authentication methods (from the login portal)
+    sid: str = ""  # the SSO session (apps.authn AuthSession id), the same value logout tokens carry
     act: dict[str, Any] | None = None  # RFC 8693 §4.1: who acts for the subject (token exchange)
     dpop: VerifiedProof | None = None  # RFC 9449: the access token is bound to this proof's key
 
@@ -63,8 +64,12 @@ def random_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _org_claims(organization: Any) -> dict[str, str]:
-    return {"org_id": str(organization.id), "org_handle": organization.handle, "org_name": organization.name}
+def _org_claims(organization: Any, user: Any = None) -> dict[str, str]:
+    claims = {"org_id": str(organization.id), "org_handle": organization.handle, "org_name": organization.name}
+    user_org = getattr(user, "organization_id", None)
+    if user_org is not None and user_org != organization.id:  # WSO2: the user's resident organization
+        claims["user_org"] = str(user_org)
+    return claims
 
 
 def access_token_mint(grant: TokenGrant, *, now: datetime.datetime) -> MintedToken:
@@ -85,7 +90,7 @@ def access_token_mint(grant: TokenGrant, *, now: datetime.datetime) -> MintedTok
         "exp": issued_at + lifetime,
         "jti": str(uuid.uuid4()),
         "aut": _aut(grant.user),
-        **_org_claims(grant.organization),
+        **_org_claims(grant.organization, grant.user),
     }
     if grant.scopes:
         claims["scope"] = grant.scope
@@ -116,13 +121,15 @@ def id_token_mint(
         "exp": issued_at + lifetime,
         "auth_time": grant.auth_time if grant.auth_time is not None else issued_at,
         "jti": str(jti),
-        **_org_claims(grant.organization),
+        **_org_claims(grant.organization, grant.user),
         **user_claims(user, grant.scopes),
     }
     if nonce:
         claims["nonce"] = nonce
     if grant.amr:
         claims["amr"] = list(grant.amr)
+    if grant.sid:
+        claims["sid"] = grant.sid
     claims["at_hash"] = token_hash(access_token)
     raw, _alg = jwt_sign(claims, organization=grant.organization, typ="JWT")
     return MintedToken(raw, datetime.datetime.fromtimestamp(issued_at + lifetime, tz=datetime.UTC), lifetime)

@@ -56,11 +56,14 @@ def userinfo_claims(request: HttpRequest, *, scheme: str, raw: str, organization
 
     Raises ``BearerError``, or ``DPoPError`` for the DPoP rules (answered with a DPoP challenge)."""
     token = store.access_token_find(raw)
+    owners = (token.application.organization_id,) if token is not None and token.application is not None else ()
+    if owners and owners[0] != organization.id:  # a token acting in this sub-organization (shared application)
+        owners = (store.access_token_organization_id(raw),)
     if (
         token is None
         or token.expires <= timezone.now()
         or token.application is None
-        or token.application.organization_id != organization.id
+        or organization.id not in owners
         or not organization.is_active
     ):
         raise BearerError("invalid_token", "The access token is invalid or expired.")

@@ -88,3 +88,72 @@ class Organization(models.Model):
         """The ``/t/<root>/o/<id>`` prefix under which this organization is served."""
         root_handle = self.handle if self.is_root else self.root.handle
         return f"/t/{root_handle}" if self.is_root else f"/t/{root_handle}/o/{self.id}"
+
+
+class OrganizationSetting(models.Model):
+    """One customized value of one kind of inheritable setting, set in one organization.
+
+    Absence means "inherit": ``apps.orgs.inheritance`` resolves a value from the organization's
+    own row, else the nearest ancestor's, else the system default. Deleting the row reverts."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="settings")
+    kind = models.CharField(max_length=32)  # "login", "notifications", "oidc_scopes", "discovery", ...
+    name = models.CharField(max_length=128)
+    value = models.JSONField()
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "kind", "name"], name="orgsetting_unique_per_org"),
+        ]
+        indexes = [models.Index(fields=["kind", "organization"], name="orgsetting_kind_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}.{self.name} of {self.organization_id}"
+
+
+class InheritanceVersion(models.Model):
+    """A counter per organization tree, bumped in the transaction of every change to an inheritable
+    setting in that tree: how every process learns that its cached resolutions are stale."""
+
+    root = models.OneToOneField(Organization, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"inheritance version {self.version} of {self.root_id}"
+
+
+class DiscoveryAttribute(models.Model):
+    """An organization discovery attribute (WSO2: ``{type: "emailDomain", values: [...]}``).
+
+    A value identifies one organization in its tree: an email domain leads to one organization."""
+
+    class Type(models.TextChoices):
+        EMAIL_DOMAIN = "emailDomain", _("Email domain")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="discovery_attributes")
+    root = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=32, choices=Type.choices, default=Type.EMAIL_DOMAIN)
+    value = models.CharField(max_length=253)
+
+    class Meta:
+        ordering = ["type", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["root", "type", "value"], name="orgdiscovery_unique_in_tree"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type}={self.value} -> {self.organization_id}"
+
+
+class OrganizationAccessToken(models.Model):
+    """The organization an access token acts in, when that is not its application's organization:
+    a sub-organization user's sign-in to a shared application, or an ``organization_switch`` token.
+    Tokens issued in the application's own organization have no row (the hot path stays one INSERT)."""
+
+    access_token_checksum = models.CharField(max_length=64, unique=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    expires = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"token in {self.organization_id}"

@@ -32,7 +32,10 @@ def organization_get_root_by_handle(*, handle: str) -> Organization | None:
 
 
 def organization_cache_forget(organization: Organization | None = None) -> None:
-    """Drop cached tenant lookups: one organization's, or all of them."""
+    """Drop cached tenant lookups: one organization's, or all of them; and resolved inherited settings."""
+    from apps.orgs.inheritance import inheritance_cache_clear
+
+    inheritance_cache_clear()
     if organization is None:
         _roots.clear()
     else:

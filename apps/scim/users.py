@@ -11,6 +11,7 @@ from django.db.models.functions import Concat, Trim, Upper
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from apps.core.errors import DomainError
 from apps.scim import query as sq
 from apps.scim.context import ScimContext, iso, json_member, version_of
 from apps.scim.errors import invalid_filter, invalid_value
@@ -36,6 +37,7 @@ from apps.users import services
 from apps.users.models import Group, Role, User
 
 ENDPOINT = "Users"
+NO_ADDRESS_CODES = ("NTF-60056", "NTF-60057")  # apps.notifications: the user has no email / mobile
 State = User.State
 
 
@@ -122,6 +124,11 @@ def user_to_scim(ctx: ScimContext, user: User, projection: Projection | None = N
                 "accountDisabled": user.state == State.DISABLED,
                 "accountState": ACCOUNT_STATES.get(user.state, user.state.upper()),
             }
+            # Addresses waiting for verification before they replace the current ones.
+            if attributes.get("pendingEmail"):
+                part["pendingEmails"] = [attributes["pendingEmail"]]
+            if attributes.get("pendingMobile"):
+                part["pendingMobileNumber"] = attributes["pendingMobile"]
         for attr in schema.attributes:
             if attr.storage_key and attr.returned != "never" and attributes.get(attr.storage_key) is not None:
                 part[attr.name] = attributes[attr.storage_key]
@@ -258,6 +265,9 @@ def user_resolver(ctx: ScimContext) -> sq.Resolver:
                 "accountlocked": sq.Field(predicate=_boolean_predicate(_account_locked_q())),
                 "accountdisabled": sq.Field(predicate=_boolean_predicate(Q(state=State.DISABLED))),
                 "accountstate": sq.Field(predicate=_account_state),
+                # addresses waiting for verification (apps.notifications)
+                "pendingemails": sq.Field(json_key=("pendingEmail",)),
+                "pendingmobilenumber": sq.Field(json_key=("pendingMobile",)),
             }.get(path.attr.lower())
             if owned is not None:
                 return owned
@@ -516,6 +526,22 @@ def scim_user_create(ctx: ScimContext, body: Any) -> User:
     state = _target_state(None, write.flags, {"active": True, "accountDisabled": False, "accountLocked": False})
     if state is not None and state != State.ACTIVE:
         user = services.user_set_state(actor=ctx.actor, user=user, state=state)
+    # WSO2's transient triggers: invite to set a password, or verify the email address
+    # (channel per the organization's settings; apps.notifications).
+    try:
+        if state == State.PENDING_ASK_PASSWORD:
+            from apps.notifications.services.lifecycle import user_invite
+
+            user_invite(actor=ctx.actor, user=user)
+        elif state == State.PENDING_EMAIL_VERIFICATION:
+            from apps.notifications.services.verification import email_verification_start
+
+            email_verification_start(actor=ctx.actor, user=user)
+    except DomainError as exc:
+        if exc.code not in NO_ADDRESS_CODES:
+            raise
+        # No email address / mobile number for the channel yet: the account stays pending and the
+        # Console (or resend-code) sends once an address is added.
     return user
 
 
@@ -552,11 +578,22 @@ def _write_back(ctx: ScimContext, user: User, write: UserWrite) -> User:
     ):
         if getattr(user, name) != value:
             changes[name] = value
-    if changes:
+    if changes and getattr(ctx.actor, "pk", None) == user.pk:
+        # /Me: a new email or mobile is verified before it replaces the old one (apps.notifications).
+        from apps.notifications.services.verification import profile_update_by_owner
+
+        user, _sent = profile_update_by_owner(user=user, changes=changes)
+    elif changes:
         user = services.user_update(actor=ctx.actor, user=user, **changes)
     if write.password is not None:
         services.user_set_password(actor=ctx.actor, user=user, password=write.password)
     state = _target_state(user, write.flags, _current_flags(user))
-    if state is not None:
+    if state == State.PENDING_PASSWORD_RESET:
+        # forcePasswordReset: the reset link or code goes out by the organization's channel.
+        from apps.notifications.services.lifecycle import password_reset_force
+
+        password_reset_force(actor=ctx.actor, user=user)
+        user.refresh_from_db()
+    elif state is not None:
         user = services.user_set_state(actor=ctx.actor, user=user, state=state)
     return User.objects.prefetch_related("member_groups", "roles").get(pk=user.pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from apps.applications.models import Scope
 from apps.core.ids import parse_uuid
@@ -24,6 +25,32 @@ def user_scope_names(*, user: User) -> frozenset[str]:
     return names
 
 
+PENDING_MOBILE_VERIFICATION = "pending_mobile_verification"
+# The account filters of the Console user list: the states, plus verification of a new (or
+# unverified) email address or mobile number, which apps.notifications keeps in ``attributes``.
+ACCOUNT_FILTERS: tuple[tuple[str, str], ...] = (
+    (User.State.PENDING_PASSWORD_RESET, User.State.PENDING_PASSWORD_RESET.label),
+    (User.State.PENDING_ASK_PASSWORD, User.State.PENDING_ASK_PASSWORD.label),
+    (User.State.PENDING_EMAIL_VERIFICATION, User.State.PENDING_EMAIL_VERIFICATION.label),
+    (PENDING_MOBILE_VERIFICATION, _("Pending mobile verification")),
+    (User.State.LOCKED, User.State.LOCKED.label),
+    (User.State.DISABLED, User.State.DISABLED.label),
+    (User.State.ACTIVE, User.State.ACTIVE.label),
+    (User.State.PENDING_ADMIN_APPROVAL, User.State.PENDING_ADMIN_APPROVAL.label),
+)
+
+
+def account_filter_q(value: str) -> Q | None:
+    """The condition behind one of ``ACCOUNT_FILTERS`` (None for an unknown value)."""
+    if value == User.State.PENDING_EMAIL_VERIFICATION:
+        return Q(state=value) | Q(attributes__has_key="pendingEmail")
+    if value == PENDING_MOBILE_VERIFICATION:
+        return Q(attributes__has_key="pendingMobile") | (~Q(phone="") & Q(attributes__phoneVerified=False))
+    if value in User.State.values:
+        return Q(state=value)
+    return None
+
+
 def user_list(*, organization: Any, search: str = "", state: str = "") -> QuerySet[User]:
     qs = User.objects.for_org(organization)
     if search:
@@ -34,7 +61,8 @@ def user_list(*, organization: Any, search: str = "", state: str = "") -> QueryS
             | Q(family_name__icontains=search)
         )
     if state:
-        qs = qs.filter(state=state)
+        condition = account_filter_q(state)
+        qs = qs.filter(condition) if condition is not None else qs.none()  # an unknown state matches nobody
     return qs.order_by("username")
 
 

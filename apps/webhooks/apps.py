@@ -7,9 +7,9 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.core.events import register_consumer
+        from apps.core.events import register_batch_consumer
         from apps.webhooks import login_events
-        from apps.webhooks.fanout import webhook_fanout
+        from apps.webhooks.fanout import webhooks_fanout
 
-        register_consumer("*", webhook_fanout)
+        register_batch_consumer(webhooks_fanout)
         login_events.connect()

@@ -112,11 +112,15 @@ def application_out(payload: dict[str, Any], *, with_key: bool = False) -> dict[
 class Context:
     """What every builder needs: the event, its organization and (lazily) its user."""
 
-    def __init__(self, event: OutboxEvent, organization: Organization) -> None:
+    def __init__(
+        self, event: OutboxEvent, organization: Organization, users: dict[str, User | None] | None = None
+    ) -> None:
         self.event = event
         self.payload: dict[str, Any] = event.payload or {}
         self.organization = organization
         self._user: User | bool | None = False
+        if users is not None and self.user_id in users:
+            self._user = users[self.user_id]  # loaded with the rest of a batch
 
     @property
     def user_id(self) -> str:
@@ -193,9 +197,11 @@ def _credential_updated(c: Context) -> Built:
     body = c.base()
     action = c.payload.get("action")
     if action not in {"UPDATE", "RESET", "INVITE"}:
-        action = "RESET" if c.payload.get("completesReset") else "UPDATE"
-    if c.payload.get("completesReset") and body["initiatorType"] == "USER":
-        body["initiatorType"] = "ADMIN"  # WSO2: completing an admin-forced reset is ADMIN/RESET
+        action = (
+            "INVITE" if c.payload.get("completesInvite") else "RESET" if c.payload.get("completesReset") else "UPDATE"
+        )
+    if (c.payload.get("completesReset") or c.payload.get("completesInvite")) and body["initiatorType"] == "USER":
+        body["initiatorType"] = "ADMIN"  # WSO2: completing an admin-forced reset / an invite is ADMIN-initiated
     return ch.event_uri(ch.CREDENTIAL, "credentialUpdated"), {**body, "credentialType": "PASSWORD", "action": action}
 
 
@@ -362,12 +368,26 @@ def envelope(*, jti: str, iat_ms: int, rci: str, iss: str, event_type: str, body
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
-def webhook_payload_build(event: OutboxEvent, organization: Organization) -> tuple[str, str] | None:
+def payload_users_load(events: list[OutboxEvent]) -> dict[str, User | None]:
+    """The users a batch of events names, in one query (None for a user that no longer exists)."""
+    ids = {str((e.payload or {}).get("userId") or (e.payload or {}).get("id") or "") for e in events}
+    ids = {value for value in ids if len(value) == 36}
+    if not ids:
+        return {}
+    found = User.objects.select_related("organization", "organization__root").filter(pk__in=ids)
+    users: dict[str, User | None] = dict.fromkeys(ids)
+    users.update({str(user.pk): user for user in found})
+    return users
+
+
+def webhook_payload_build(
+    event: OutboxEvent, organization: Organization, *, users: dict[str, User | None] | None = None
+) -> tuple[str, str] | None:
     """``(event type URI, body)`` for an outbox event, or None when it is not a webhook event."""
     builder = BUILDERS.get(event.event_type)
     if builder is None:
         return None
-    built = builder(Context(event, organization))
+    built = builder(Context(event, organization, users))
     if built is None:
         return None
     uri, body = built

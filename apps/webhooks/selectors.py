@@ -65,7 +65,7 @@ def webhooks_for_event(*, organization_id: Any, channel_uri: str) -> list[Webhoo
     if not ancestors:
         return []
     candidates = Webhook.objects.filter(organization_id__in=ancestors, status=Webhook.Status.ACTIVE).only(
-        "id", "organization_id", "channels"
+        "id", "organization_id", "channels", "created"
     )
     hooks = [hook for hook in candidates if channel_uri in (hook.channels or [])]
     own = uuid.UUID(str(organization_id))

@@ -15,5 +15,11 @@ def webhook_deliver(delivery_ids: list[str] | str) -> int:
 
 
 @shared_task(ignore_result=True)
+def webhook_deliver_for(webhook_id: str) -> int:
+    """New deliveries of one webhook (after a fan-out): its due deliveries, batch by batch."""
+    return deliveries.webhook_deliver_endpoint(webhook_id)
+
+
+@shared_task(ignore_result=True)
 def webhook_deliveries_sweep() -> int:
     return deliveries.deliveries_sweep()

@@ -10,7 +10,7 @@ import pytest
 
 from apps.orgs.models import Organization
 from apps.users.models import User
-from tests.e2e.conftest import E2E_ADMIN_PASSWORD
+from tests.browser_fixtures import E2E_ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -105,10 +105,12 @@ def test_my_account_login_and_edit_profile(live_server: Any, bootstrapped: None,
     page.get_by_label("Email").fill("ada@example.com")
     page.get_by_label("Mobile").fill("+44 20 7946 0000")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status")).to_contain_text("Your profile was saved.")
+    expect(page.get_by_role("status").filter(has_text="Your profile was saved.")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Ada Lovelace")
+    # the new address waits for verification, and My Account says so
+    expect(page.locator("#email-verification-banner")).to_contain_text("ada@example.com")
     admin = User.objects.get(username="admin", organization__handle="root")
-    assert (admin.given_name, admin.email) == ("Ada", "ada@example.com")
+    assert (admin.given_name, admin.attributes["pendingEmail"]) == ("Ada", "ada@example.com")
     page.screenshot(path=str(artifacts / "myaccount.png"), full_page=True)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import E2E_ADMIN_PASSWORD
+from tests.browser_fixtures import E2E_ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
 

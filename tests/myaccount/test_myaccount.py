@@ -111,13 +111,18 @@ def test_edit_profile(alice_client: Client, alice: User) -> None:
     )
     assert response["Location"] == "/myaccount/"
     alice.refresh_from_db()
+    # names change at once; a new email address and mobile number wait until they are verified
     assert (alice.given_name, alice.family_name, alice.email, alice.phone) == (
         "Alice",
         "Liddell",
-        "a@example.org",
-        "+94 77 123 4567",
+        "alice@example.com",
+        "",
     )
-    assert "Your profile was saved." in html(alice_client.get("/myaccount/"))
+    assert alice.attributes["pendingEmail"] == "a@example.org"
+    assert alice.attributes["pendingMobile"] == "+94 77 123 4567"
+    home = html(alice_client.get("/myaccount/"))
+    assert "Your profile was saved." in home
+    assert 'id="email-verification-banner"' in home
 
 
 @pytest.mark.parametrize(

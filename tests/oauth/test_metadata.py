@@ -213,3 +213,38 @@ def test_jwks_publishes_only_public_members(client, root_org):
     assert keys
     assert all("d" not in key and key["kid"] and key["use"] == "sig" for key in keys)
     assert client.get("/t/acme/oauth2/jwks").status_code == 404  # no such tenant yet
+
+
+def test_advertised_back_channel_logout_with_sid_works(
+    client, root_org, web, alice, django_capture_on_commit_callbacks, eager_celery
+):
+    """backchannel_logout_supported / _session_supported: the ID token's sid is the logout token's sid."""
+    from apps.authn.services.backchannel import app_login_settings_update
+    from apps.keystores.selectors import keystore_jwks
+    from tests.authn.conftest import sign_in_password
+    from tests.authn.logout_receiver import logout_receiver, logout_token_claims
+    from tests.conftest import USER_PASSWORD
+    from tests.oauth.helpers import jwt_verified_claims
+
+    document = client.get("/.well-known/openid-configuration").json()
+    assert document["backchannel_logout_supported"] is True
+    assert document["backchannel_logout_session_supported"] is True
+    with logout_receiver() as receiver:
+        app_login_settings_update(actor=None, application=web.application, backchannel_logout_uri=receiver.url("/bcl"))
+        browser = type(client)()
+        verifier, challenge = pkce_pair()
+        params = {"client_id": web.client_id, "response_type": "code", "scope": "openid", "state": "s"}
+        params.update(redirect_uri="https://rp.example.com/callback", code_challenge=challenge)
+        params["code_challenge_method"] = "S256"
+        portal = browser.get(document["authorization_endpoint"].removeprefix(BASE), params)
+        done = sign_in_password(browser, portal["Location"], username="alice", password=USER_PASSWORD)
+        code = query_of(browser.get(done["Location"])["Location"])["code"]
+        tokens = exchange(client, web, code, verifier).json()
+        id_token = jwt_verified_claims(tokens["id_token"], keystore_jwks(organization=root_org))
+        with django_capture_on_commit_callbacks(execute=True):
+            end = browser.get(
+                document["end_session_endpoint"].removeprefix(BASE), {"id_token_hint": tokens["id_token"]}
+            )
+        assert end.status_code == 200
+        (token,) = receiver.tokens_for("/bcl")
+    assert logout_token_claims(token, root_org)["sid"] == id_token["sid"]

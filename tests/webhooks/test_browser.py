@@ -12,14 +12,10 @@ from apps.orgs.models import Organization
 from apps.webhooks import channels as ch
 from apps.webhooks.models import WebhookDelivery
 from apps.webhooks.services import webhook_create
-from tests.e2e import conftest as e2e
+from tests.browser_fixtures import E2E_ADMIN_PASSWORD
 from tests.webhooks.conftest import SECRET
 
 pytestmark = pytest.mark.browser
-
-# The browser fixtures of tests/e2e (Chromium via Playwright, bootstrap, screenshots folder).
-chromium_path, browser, page = e2e.chromium_path, e2e.browser, e2e.page
-bootstrapped, artifacts = e2e.bootstrapped, e2e.artifacts
 
 
 def test_failed_event_is_redelivered_from_the_delivery_log(
@@ -43,7 +39,7 @@ def test_failed_event_is_redelivered_from_the_delivery_log(
     # Signing in is itself a login event: it fails to reach the receiver, which is down.
     page.goto(f"{live_server.url}/console/")
     page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(e2e.E2E_ADMIN_PASSWORD)
+    page.get_by_label("Password").fill(E2E_ADMIN_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Webhooks", exact=True).click()
     expect(page.locator("#webhook-table")).to_contain_text("CRM sync")

@@ -17,6 +17,7 @@ from apps.applications.app_settings import CHOICES, CLIENT_PUBLIC, settings_of
 from apps.applications.app_templates import AppTemplate
 from apps.applications.models import Application
 from apps.applications.selectors import application_endpoints
+from apps.authn.api.sequence import AuthenticationSequenceSerializer
 from apps.core.api.serializers import StrictBooleanField, StrictCharField, StrictSerializer
 from apps.core.errors import InvalidInput
 
@@ -119,6 +120,7 @@ class ApplicationPatchSerializer(StrictSerializer):
     imageUrl = StrictCharField(max_length=1024, required=False, allow_blank=True)  # noqa: N815
     accessUrl = StrictCharField(max_length=1024, required=False, allow_blank=True)  # noqa: N815
     advancedConfigurations = AdvancedConfigurationsSerializer(required=False)  # noqa: N815
+    authenticationSequence = AuthenticationSequenceSerializer(required=False)  # noqa: N815  (apps.authn)
 
 
 DEFAULT_TEMPLATE_ID = "oidc-web-application"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -92,6 +93,13 @@ class ApplicationTemplateListView(APIView):
         return Response({"totalResults": len(templates), "templates": templates})
 
 
+def _sequence_out(application: Application) -> dict[str, Any]:
+    """``authenticationSequence`` (steps and conditional-authentication script), owned by apps.authn."""
+    from apps.authn.api.sequence import authentication_sequence_out
+
+    return {"authenticationSequence": authentication_sequence_out(application)}
+
+
 class ApplicationDetailView(ApplicationAPIView):
     required_scopes = {
         "GET": ["internal_application_mgt_view"],
@@ -101,16 +109,23 @@ class ApplicationDetailView(ApplicationAPIView):
 
     @extend_schema(responses={200: dict}, operation_id="getApplication")
     def get(self, request: Request, application_id: str) -> Response:
-        return Response(s.application_out(self.get_application(request, application_id)))
+        application = self.get_application(request, application_id)
+        return Response({**s.application_out(application), **_sequence_out(application)})
 
     @extend_schema(request=s.ApplicationPatchSerializer, responses={200: dict}, operation_id="patchApplication")
     def patch(self, request: Request, application_id: str) -> Response:
         application = self.get_application(request, application_id)
         data = parse(s.ApplicationPatchSerializer, request.data)
-        application = services.application_update(
-            actor=request.user, application=application, name=data.get("name"), **s.general_settings(data)
-        )
-        return Response(s.application_out(application))
+        with transaction.atomic():  # a refused script leaves the rest unchanged too
+            if "authenticationSequence" in data:
+                from apps.authn.api.sequence import authentication_sequence_apply
+
+                sequence = data["authenticationSequence"]
+                authentication_sequence_apply(actor=request.user, application=application, data=sequence)
+            application = services.application_update(
+                actor=request.user, application=application, name=data.get("name"), **s.general_settings(data)
+            )
+        return Response({**s.application_out(application), **_sequence_out(application)})
 
     @extend_schema(responses={204: None}, operation_id="deleteApplication")
     def delete(self, request: Request, application_id: str) -> Response:

@@ -13,9 +13,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.authn.services.settings import BOOLEAN_SETTINGS, login_settings_for, login_settings_update
+from apps.authn.services.settings import (
+    BOOLEAN_SETTINGS,
+    login_settings_resolve,
+    login_settings_revert,
+    login_settings_update,
+)
 from apps.core.api.serializers import parse
 from apps.core.errors import InvalidInput, NotFound
+from apps.orgs.inheritance import source_labels
 
 VIEW, UPDATE = ["internal_organization_view"], ["internal_organization_update"]
 ERRORS = {
@@ -70,16 +76,21 @@ _BY_ID = {_id(name): name for name in CONNECTORS}
 
 
 def _connector_out(name: str, organization: Any) -> dict[str, Any]:
-    settings_row = login_settings_for(organization)
+    resolution = login_settings_resolve(organization)
+    labels = source_labels(organization, resolution)
     friendly, properties = CONNECTORS[name]
     values = []
     for prop, field, display in properties:
-        value = getattr(settings_row, field)
+        value = resolution.values[field]
+        label = labels[field]
         values.append(
             {
                 "name": prop,
                 "value": ("true" if value else "false") if isinstance(value, bool) else str(value),
                 "displayName": display,
+                # Ours (WSO2 does not say which values are inherited): where the effective value comes from.
+                "inherited": not label.own,
+                "source": None if label.default else {"id": str(label.organization_id), "name": label.name},
             }
         )
     return {
@@ -162,4 +173,31 @@ class ConnectorDetailView(GovernanceAPIView):
                     raise InvalidInput("IDG-60001", _("%(p)s must be a whole number.") % {"p": item["name"]})
                 changes[field] = int(value)
         login_settings_update(actor=request.user, organization=request.organization, **changes)
+        return Response(_connector_out(name, request.organization))
+
+
+class GovernanceRevertSerializer(serializers.Serializer):
+    properties = serializers.ListField(child=serializers.CharField(max_length=200), min_length=1, max_length=100)
+
+
+class ConnectorRevertView(GovernanceAPIView):
+    """``POST /identity-governance/{category-id}/connectors/revert?connectorId=...`` (WSO2 7.2): the
+    organization's own values of these properties are dropped, so it inherits them again."""
+
+    required_scopes = {"POST": UPDATE}
+
+    @extend_schema(
+        request=GovernanceRevertSerializer,
+        responses={200: GovernanceConnectorSerializer, **ERRORS},
+        operation_id="revertGovernanceConnectorProperties",
+    )
+    def post(self, request: Request, category_id: str) -> Response:
+        name = _connector_name(category_id, request.query_params.get("connectorId", ""))
+        data = parse(GovernanceRevertSerializer, request.data)
+        fields = {prop: field for prop, field, _display in CONNECTORS[name][1]}
+        unknown = [prop for prop in data["properties"] if prop not in fields]
+        if unknown:
+            raise InvalidInput("IDG-60001", _("Unknown property %(p)s.") % {"p": unknown[0]}, field="properties")
+        names = [fields[prop] for prop in data["properties"]]
+        login_settings_revert(actor=request.user, organization=request.organization, names=names)
         return Response(_connector_out(name, request.organization))

@@ -8,6 +8,7 @@ from apps.authn.authenticators.base import (
     Outcome,
     authenticator_get,
     authenticators_all,
+    authenticators_for,
     register,
     register_family,
 )
@@ -23,4 +24,12 @@ register(EmailOtpAuthenticator())
 register(SmsOtpAuthenticator())
 register(PasskeyAuthenticator())
 
-__all__ = ["Authenticator", "Outcome", "authenticator_get", "authenticators_all", "register", "register_family"]
+__all__ = [
+    "Authenticator",
+    "Outcome",
+    "authenticator_get",
+    "authenticators_all",
+    "authenticators_for",
+    "register",
+    "register_family",
+]

@@ -58,15 +58,23 @@ class Authenticator(ABC):
 
 _registry: dict[str, Authenticator] = {}
 _families: dict[str, Callable[[str], Authenticator | None]] = {}
+_family_members: dict[str, Callable[[Any], list[Authenticator]]] = {}
 
 
 def register(authenticator: Authenticator) -> None:
     _registry[authenticator.id] = authenticator
 
 
-def register_family(prefix: str, factory: Callable[[str], Authenticator | None]) -> None:
-    """Resolve ids ``<prefix>:<name>`` through ``factory(name)`` (e.g. ``federated:<idp>``)."""
+def register_family(
+    prefix: str,
+    factory: Callable[[str], Authenticator | None],
+    members: Callable[[Any], list[Authenticator]] | None = None,
+) -> None:
+    """Resolve ids ``<prefix>:<name>`` through ``factory(name)`` (e.g. ``federated:<idp>``);
+    ``members(organization)`` lists the ones an organization can choose (its IdPs)."""
     _families[prefix] = factory
+    if members is not None:
+        _family_members[prefix] = members
 
 
 def authenticator_get(authenticator_id: str) -> Authenticator | None:
@@ -79,3 +87,11 @@ def authenticator_get(authenticator_id: str) -> Authenticator | None:
 
 def authenticators_all() -> list[Authenticator]:
     return list(_registry.values())
+
+
+def authenticators_for(organization: Any) -> list[Authenticator]:
+    """What ``organization`` can put in a sequence: the built-ins and its family members."""
+    found = list(_registry.values())
+    for members in _family_members.values():
+        found += members(organization)
+    return found

@@ -8,6 +8,8 @@ from apps.core.audit import audit_record
 from apps.core.context import current
 from apps.core.events import emit
 
+USER_STORE_DOMAIN = "PRIMARY"  # WSO2's user store of database accounts (LDAP stores come later)
+
 
 def _tenant_domain(organization: Any) -> str:
     if organization is None:
@@ -38,6 +40,7 @@ def auth_event(
         "organizationId": str(getattr(organization, "pk", "") or ""),
         "userId": str(getattr(user, "pk", "") or ""),
         "userName": getattr(user, "username", "") or "",
+        "userStoreDomain": USER_STORE_DOMAIN,
         "remoteAddress": current().ip or "",
         **data,
     }

@@ -3,8 +3,9 @@
 A flow is a database row (a typed plan, not a pickle) whose id lives in the
 browser's Django session; pages carry the id too and a mismatch restarts the
 flow. The plan is copied from the sequence when the flow starts, so editing a
-sequence never breaks a flow in progress. ``plan_steps`` is the hook where
-conditional-authentication scripts will decide which steps run."""
+sequence never breaks a flow in progress. With a conditional-authentication
+script the flow starts without steps and the script appends each step it asks
+for (``services/scripts.py``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ from apps.authn.authenticators.base import FIRST_FACTOR, Authenticator, Outcome
 from apps.authn.models import LoginFlow
 from apps.authn.services.events import auth_event
 from apps.authn.services.policy import password_expired
+from apps.authn.services.scripts import (
+    script_active,
+    script_failure,
+    script_flow_begin,
+    script_step_completed,
+    script_step_failed,
+    sequence_script,
+)
 from apps.authn.services.sequences import sequence_for, steps_missing
 from apps.authn.services.sessions import AuthResult, session_state, sso_session_establish
 
@@ -57,16 +66,20 @@ def flow_start(
     application = application_for(organization, client_id)
     steps = sequence_for(application.pk if application is not None else None)
     session = None if fresh else session_state(request, organization)
-    plan = plan_steps(steps=steps, application=application, session=session)
+    script = sequence_script(application.pk) if application is not None else ""
+    plan = [] if script else plan_steps(steps=steps, application=application, session=session)
     flow = LoginFlow.objects.create(
         organization=organization,
         client_id=application.client_id if application is not None else "",
         next_url=next_url,
         steps=plan,
-        user=session.user if session is not None and plan else None,
+        user=session.user if session is not None and (plan or script) else None,
         state={"login_hint": login_hint[:150]} if login_hint else {},
         expires=timezone.now() + FLOW_LIFETIME,
     )
+    if script:  # the script decides the steps (services/scripts.py)
+        script_flow_begin(request, flow, application=application, script=script, steps=steps, session=session)
+        flow.save(update_fields=["steps", "step_index", "state", "user"])
     request.session[FLOW_KEY] = str(flow.pk)
     return flow
 
@@ -133,6 +146,10 @@ def flow_submit(request: HttpRequest, flow: LoginFlow, data: Any) -> StepResult:
         flow.save(update_fields=["state"])
         if outcome.reason != "invalid_form":
             subject = outcome.user or flow.user
+            if script_active(flow) and script_step_failed(
+                request, flow, authenticator_id=authenticator.id, reason=outcome.reason, user=subject
+            ):  # the script's onFail decides what follows
+                flow.save(update_fields=["state", "steps", "step_index"])
             with transaction.atomic():
                 auth_event(
                     "authentication.step_failed",
@@ -143,6 +160,8 @@ def flow_submit(request: HttpRequest, flow: LoginFlow, data: Any) -> StepResult:
                         "step": flow.step_index + 1,
                         "reason": outcome.reason,
                         "application": flow.client_id,
+                        # WSO2 records the name that was entered, also when no such account exists
+                        **({"userName": str(data.get("username") or "")[:150]} if subject is None else {}),
                     },
                 )
         return StepResult(outcome=outcome)
@@ -150,23 +169,30 @@ def flow_submit(request: HttpRequest, flow: LoginFlow, data: Any) -> StepResult:
         flow.remember_me = True
     if flow.user is None:
         flow.user = outcome.user
-        if password_expired(flow.user):
-            flow.state["password_expired"] = True
+        if flow.user.state in (flow.user.State.PENDING_ASK_PASSWORD, flow.user.State.PENDING_PASSWORD_RESET):
+            flow.state["password_expired"] = True  # signed in with a one-time code: set a password first
+            flow.state["password_setup"] = flow.user.state
+    if authenticator.amr == "pwd" and not flow.state.get("password_expired") and password_expired(flow.user):
+        # Only a step the password completed asks to renew it: a federated, passkey or code step
+        # proved nothing about the password (a linked account may never use it).
+        flow.state["password_expired"] = True
     flow.methods = [*flow.methods, authenticator.id]
     flow.step_index += 1
     flow.state.pop("chosen", None)
-    flow.save(update_fields=["user", "methods", "step_index", "state", "remember_me"])
-    return StepResult(
-        done=flow.step_index >= len(flow.steps) and not flow.state.get("password_expired"), outcome=outcome
-    )
+    if script_active(flow):
+        script_step_completed(request, flow, authenticator_id=authenticator.id, user=flow.user)
+    flow.save(update_fields=["user", "methods", "step_index", "state", "remember_me", "steps"])
+    done = flow.step_index >= len(flow.steps) and not flow.state.get("password_expired") and not script_failure(flow)
+    return StepResult(done=done, outcome=outcome)
 
 
 def flow_password_renewed(flow: LoginFlow) -> bool:
     """After the expired password was replaced: True when no step remains."""
     flow.state.pop("password_expired", None)
+    flow.state.pop("password_setup", None)
     flow.save(update_fields=["state"])
     flow.user.refresh_from_db()  # the new hash, which the Django session's auth hash must match
-    return flow.step_index >= len(flow.steps)
+    return flow.step_index >= len(flow.steps) and not script_failure(flow)
 
 
 def flow_finish(request: HttpRequest, flow: LoginFlow) -> str:

@@ -6,6 +6,7 @@ them, and the hasher runs for unknown users so timing reveals nothing."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +17,11 @@ from django.utils import timezone
 from apps.authn.models import AccountLockout
 from apps.authn.services.events import auth_event
 from apps.authn.services.settings import login_settings_for
-from apps.core.errors import InvalidInput
+from apps.core.errors import DomainError, InvalidInput
 from apps.users.models import User
 from apps.users.services import normalize_username, user_set_state
 
+log = logging.getLogger(__name__)
 _DUMMY_HASH: list[str] = []
 
 
@@ -60,6 +62,14 @@ def password_authenticate(*, organization: Any, username: str, password: str) ->
         user = user_set_state(actor=None, user=user, state=User.State.ACTIVE)
     if user.state == User.State.LOCKED:
         return PasswordCheck(user, "locked")
+    if user.state in (User.State.PENDING_ASK_PASSWORD, User.State.PENDING_PASSWORD_RESET):
+        # Invited or forced to reset: the password no longer works; the one-time code that was
+        # sent does, once, and the sign-in continues with "set your password" (apps.notifications).
+        from apps.notifications.services.lifecycle import pending_password_otp_check
+
+        if pending_password_otp_check(user=user, code=password):
+            return PasswordCheck(user)
+        return PasswordCheck(user, "pending_password_setup")
     if not correct:
         failure_record(user=user)
         user.refresh_from_db(fields=["state", "locked_until"])
@@ -85,16 +95,45 @@ def failure_record(*, user: User) -> bool:
         counter.lock_count += 1
         counter.failed_attempts = 0
         user_set_state(actor=None, user=user, state=User.State.LOCKED, lock_minutes=minutes)
+        notified = policy.notify_on_lock and lock_notification_send(user=user, lock_minutes=minutes)
         auth_event(
             "account.locked",
             user=user,
             organization=user.organization,
             actor=None,
-            data={"lockMinutes": minutes, "lockCount": counter.lock_count, "notify": policy.notify_on_lock},
+            data={
+                "lockMinutes": minutes,
+                "lockCount": counter.lock_count,
+                "notify": policy.notify_on_lock,
+                "notified": notified,
+            },
         )
         locked = True
     counter.save()
     return locked
+
+
+def lock_notification_send(*, user: User, lock_minutes: int) -> bool:
+    """Email the user that the account is locked (template ``account_locked``); False when it cannot be sent.
+
+    Queued in the lock's transaction, sent by the notifications worker after commit. Never fails the
+    sign-in: no address or an unusable one only means no email."""
+    if not user.email:
+        return False
+    from apps.notifications.services import notification_send
+
+    try:
+        notification_send(
+            organization=user.organization,
+            channel="email",
+            template_type="account_locked",
+            recipient=user.email,
+            context={"user_name": user.display_name, "lock_minutes": lock_minutes},
+        )
+    except DomainError:
+        log.warning("lockout: could not queue the lock notification of user %s", user.pk, exc_info=True)
+        return False
+    return True
 
 
 @transaction.atomic

@@ -43,17 +43,63 @@ def steps_clean(steps: Any) -> list[list[str]]:
     return cleaned
 
 
+def script_clean(script: Any) -> str:
+    """A conditional-authentication script that parses (checked in the sandbox, nothing runs); "" stays ""."""
+    from django.conf import settings
+
+    from apps.authn.scripting.sandbox import script_syntax_error
+
+    if not isinstance(script, str):
+        raise InvalidInput("AUT-60005", _("The script must be text."), field="script")
+    script = script.replace("\r\n", "\n")
+    if not script.strip():
+        return ""
+    if len(script) > settings.IAM_SCRIPT_MAX_LENGTH:
+        message = _("The script is longer than %(n)d characters.") % {"n": settings.IAM_SCRIPT_MAX_LENGTH}
+        raise InvalidInput("AUT-60005", message, field="script")
+    error = script_syntax_error(script)
+    if error is not None:
+        if error.line:
+            message = _("Syntax error on line %(line)d: %(error)s") % {"line": error.line, "error": error.message}
+        else:
+            message = _("Syntax error: %(error)s") % {"error": error.message}
+        raise InvalidInput("AUT-60006", message, field="script")
+    if "onLoginRequest" not in script:
+        raise InvalidInput("AUT-60007", _("The script must define onLoginRequest(context)."), field="script")
+    return script
+
+
 @transaction.atomic
-def sequence_set(*, actor: Any, application: Any, steps: Any) -> AuthSequence:
-    cleaned = steps_clean(steps)
-    row, _created = AuthSequence.objects.update_or_create(application=application, defaults={"steps": cleaned})
+def sequence_set(
+    *, actor: Any, application: Any, steps: Any = None, script: Any = None, script_enabled: bool | None = None
+) -> AuthSequence:
+    """Set the steps and/or the conditional-authentication script (``None``: keep what is stored).
+
+    A script with a syntax error is refused with its line number; an enabled script must not be empty."""
+    row = AuthSequence.objects.select_for_update().filter(application=application).first()
+    values: dict[str, Any] = {}
+    if steps is not None or row is None:
+        values["steps"] = steps_clean(steps if steps is not None else DEFAULT_STEPS)
+    if script is not None:
+        values["script"] = script_clean(script)
+    if script_enabled is not None:
+        values["script_enabled"] = bool(script_enabled)
+    enabled = values.get("script_enabled", row.script_enabled if row is not None else False)
+    text = values.get("script", row.script if row is not None else "")
+    if enabled and not text:
+        raise InvalidInput("AUT-60008", _("Write a script before enabling conditional authentication."), field="script")
+    row, _created = AuthSequence.objects.update_or_create(application=application, defaults=values)
+    data: dict[str, Any] = {"steps": row.steps}
+    if "script" in values or "script_enabled" in values:
+        data["script_enabled"] = row.script_enabled
+        data["script_length"] = len(row.script)
     audit_record(
         actor=actor,
         action="application.auth_sequence.update",
         target_type="application",
         target_id=application.pk,
         organization=application.organization,
-        data={"steps": cleaned},
+        data=data,
     )
     return row
 

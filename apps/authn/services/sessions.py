@@ -104,14 +104,21 @@ def authentication_satisfies(
 
     None means "send the user to the portal": nobody signed in, ``prompt=login``,
     an authentication older than ``max_age``, or steps the session has not done
-    (step-up: the portal then asks only for the missing steps)."""
+    (step-up: the portal then asks only for the missing steps). For an application
+    with a conditional-authentication script, the script decides (in the portal)."""
+    from apps.authn.services.scripts import script_pass_consume, sequence_script
+
     organization = request.organization
     state = session_state(request, organization)
     if state is None or "login" in (prompt or ()):
         return None
     if max_age is not None and int(time.time()) - state.auth_time > max_age:
         return None
-    if steps_missing(sequence_for(getattr(client, "id", None)), state.methods):
+    script = sequence_script(client.id) if client is not None else ""
+    if script:  # a scripted application: only a script that just completed in the portal satisfies it
+        if not script_pass_consume(request, client_id=client.client_id, user=state.user):
+            return None
+    elif steps_missing(sequence_for(getattr(client, "id", None)), state.methods):
         return None
     row = current_auth_session(request)
     if client is not None and row is not None and client.client_id not in row.clients:

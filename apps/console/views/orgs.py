@@ -1,4 +1,4 @@
-"""Organizations: the subtree as a tree, nested search, create, edit, delete."""
+"""Organizations: the subtree as a tree, nested search, create, edit (with email domains), delete."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from apps.console.access import console_access, console_view, forbidden
 from apps.console.form_errors import attach_domain_error
-from apps.console.forms import OrganizationCreateForm, OrganizationUpdateForm
+from apps.console.forms import EmailDomainsForm, OrganizationCreateForm, OrganizationUpdateForm
 from apps.console.pagination import paginate, search_query
 from apps.console.rendering import console_render
 from apps.console.selectors import console_subtree
+from apps.console.views.org_discovery import email_domains_context, email_domains_editable
 from apps.core.errors import DomainError
+from apps.orgs.discovery import discovery_attributes_set
 from apps.orgs.filters import organization_filter
 from apps.orgs.models import Organization
 from apps.orgs.selectors import organization_ancestors, organization_get_visible, organization_list
@@ -105,6 +108,18 @@ def org_detail(request: HttpRequest, org_id: uuid.UUID) -> HttpResponse:
             else:
                 messages.success(request, _("Organization “%(name)s” saved.") % {"name": org.name})
                 return redirect("console:org-detail", org_id=org.pk)
+    status = 400 if form is not None and form.errors else 200
+    return _detail_render(request, org, form=form, status=status)
+
+
+def _detail_render(
+    request: HttpRequest,
+    org: Organization,
+    *,
+    form: OrganizationUpdateForm | None,
+    domains_form: EmailDomainsForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     ancestors = [a for a in organization_ancestors(organization=org) if a.depth >= request.organization.depth]
     context = {
         "org": org,
@@ -113,9 +128,31 @@ def org_detail(request: HttpRequest, org_id: uuid.UUID) -> HttpResponse:
         "children": organization_list(scope=org).order_by("name"),
         "is_current": org.pk == request.organization.pk,
         "console_url": f"{org.url_prefix}/console/",
+        **email_domains_context(request, org, form=domains_form),
     }
-    status = 400 if form is not None and form.errors else 200
     return console_render(request, "console/orgs/detail.html", context, section="orgs", status=status)
+
+
+@require_POST
+@console_view("internal_organization_update")
+def org_email_domains(request: HttpRequest, org_id: uuid.UUID) -> HttpResponse:
+    """Save a sub-organization's email domains (its detail page's "Email domains" panel)."""
+    org = _visible_org(request, org_id)
+    if not email_domains_editable(request, org):
+        return forbidden(request)
+    domains_form = EmailDomainsForm(request.POST)
+    if domains_form.is_valid():
+        try:
+            attributes = [{"type": "emailDomain", "values": domains_form.domain_list()}]
+            discovery_attributes_set(actor=request.user, organization=org, attributes=attributes)
+        except DomainError as exc:
+            attach_domain_error(domains_form, exc, field_map={"values": "domains", "type": "domains"})
+        else:
+            messages.success(request, _("Email domains of “%(name)s” saved.") % {"name": org.name})
+            return redirect("console:org-detail", org_id=org.pk)
+    initial = {"name": org.name, "description": org.description, "status": org.status}
+    form = OrganizationUpdateForm(initial=initial)
+    return _detail_render(request, org, form=form, domains_form=domains_form, status=400)
 
 
 @console_view("internal_organization_delete")

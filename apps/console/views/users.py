@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -20,8 +21,9 @@ from apps.console.forms import USER_STATE_ACTIONS, PasswordSetForm, UserCreateFo
 from apps.console.pagination import paginate, search_query
 from apps.console.rendering import console_render
 from apps.core.errors import DomainError
+from apps.notifications.console_lifecycle import invite_user_created, lifecycle_context
 from apps.users.models import User
-from apps.users.selectors import user_get, user_list
+from apps.users.selectors import ACCOUNT_FILTERS, user_get, user_list
 from apps.users.services import user_create, user_delete, user_set_password, user_set_state, user_update
 
 PROFILE_FIELDS = ("username", "email", "given_name", "family_name", "phone")
@@ -39,9 +41,9 @@ def users_list(request: HttpRequest) -> HttpResponse:
     """The full page, or only the results table when htmx asks (live search)."""
     query = search_query(request)
     state = request.GET.get("state", "")
-    state = state if state in User.State.values else ""
+    state = state if state in dict(ACCOUNT_FILTERS) else ""
     page = paginate(request, user_list(organization=request.organization, search=query, state=state))
-    context = {"page": page, "query": query, "state": state, "states": User.State.choices}
+    context = {"page": page, "query": query, "state": state, "states": ACCOUNT_FILTERS}
     return console_render(
         request, "console/users/list.html", context, section="users", fragment="console/users/_results.html"
     )
@@ -56,13 +58,16 @@ def user_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = user_create(
-                actor=request.user,
-                organization=request.organization,
-                password=data["password"] or None,
-                attributes=form.attribute_values(),
-                **{field: data[field] for field in PROFILE_FIELDS},
-            )
+            with transaction.atomic():  # a refused invitation creates no user either
+                user = user_create(
+                    actor=request.user,
+                    organization=request.organization,
+                    password=(data["password"] or None) if not data.get("invite") else None,
+                    attributes=form.attribute_values(),
+                    **{field: data[field] for field in PROFILE_FIELDS},
+                )
+                if data.get("invite"):  # the user chooses their password (apps.notifications)
+                    invite_user_created(request, user, data["invite"])
         except DomainError as exc:
             attach_domain_error(form, exc, field_map=form.attribute_field_map())
         else:
@@ -103,6 +108,7 @@ def user_detail(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
         "is_self": user.pk == request.user.pk,
         "groups": user.member_groups.order_by("name"),
         "roles": user.roles.order_by("name"),
+        **lifecycle_context(user),  # pending invitations, resets and verifications (apps.notifications)
     }
     status = 400 if form.errors else 200
     return console_render(request, "console/users/detail.html", context, section="users", status=status)

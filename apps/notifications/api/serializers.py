@@ -10,7 +10,14 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.core.api.serializers import StrictBooleanField, StrictCharField, StrictSerializer
-from apps.notifications.models import EmailSender, Message, NotificationSettings, SmsSender
+from apps.notifications.models import (
+    EmailSender,
+    Message,
+    NotificationSettings,
+    PasswordSetupMethod,
+    SmsSender,
+    VerificationMethod,
+)
 from apps.notifications.templating import ResolvedTemplate
 
 EMAIL_SECRET_KEYS = frozenset({"password", "clientSecret"})
@@ -226,6 +233,25 @@ class SettingsSerializer(StrictSerializer):
     otpResendCooldownSeconds = serializers.IntegerField(required=False, min_value=0, max_value=86400)  # noqa: N815
     linkExpirySeconds = serializers.IntegerField(required=False, min_value=0, max_value=90 * 86400)  # noqa: N815
     defaultLocale = StrictCharField(required=False, max_length=16)  # noqa: N815
+    maxResends = serializers.IntegerField(required=False, min_value=0, max_value=100)  # noqa: N815
+    emailVerificationMethod = serializers.ChoiceField(  # noqa: N815
+        required=False, choices=VerificationMethod.choices
+    )
+    emailVerificationExpirySeconds = serializers.IntegerField(  # noqa: N815
+        required=False, min_value=60, max_value=90 * 86400
+    )
+    emailVerifyOnUpdate = StrictBooleanField(required=False)  # noqa: N815
+    mobileVerifyOnUpdate = StrictBooleanField(required=False)  # noqa: N815
+    askPasswordMethod = serializers.ChoiceField(required=False, choices=PasswordSetupMethod.choices)  # noqa: N815
+    askPasswordExpirySeconds = serializers.IntegerField(  # noqa: N815
+        required=False, min_value=60, max_value=90 * 86400
+    )
+    adminForcedResetMethod = serializers.ChoiceField(  # noqa: N815
+        required=False, choices=PasswordSetupMethod.choices
+    )
+    adminForcedResetExpirySeconds = serializers.IntegerField(  # noqa: N815
+        required=False, min_value=60, max_value=90 * 86400
+    )
 
 
 SETTINGS_FIELDS = {
@@ -238,6 +264,15 @@ SETTINGS_FIELDS = {
     "otpResendCooldownSeconds": "otp_resend_cooldown_seconds",
     "linkExpirySeconds": "link_ttl_seconds",
     "defaultLocale": "default_locale",
+    "maxResends": "max_resends",
+    "emailVerificationMethod": "email_verification_method",
+    "emailVerificationExpirySeconds": "email_verification_ttl_seconds",
+    "emailVerifyOnUpdate": "email_verify_on_update",
+    "mobileVerifyOnUpdate": "mobile_verify_on_update",
+    "askPasswordMethod": "ask_password_method",
+    "askPasswordExpirySeconds": "ask_password_ttl_seconds",
+    "adminForcedResetMethod": "admin_reset_method",
+    "adminForcedResetExpirySeconds": "admin_reset_ttl_seconds",
 }
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from apps.core.errors import InvalidInput
 from apps.notifications.models import LinkToken
 from apps.notifications.secrets import code_hash, codes_equal
-from apps.notifications.services.otp import _check_purpose
+from apps.notifications.services.otp import OtpResendTooSoon, _check_purpose, resend_count_next
 from apps.notifications.services.settings import notification_settings_get
 from apps.users.models import User
 
@@ -39,12 +39,21 @@ def _hash(row: LinkToken, secret: str) -> str:
 
 
 @transaction.atomic
-def link_issue(*, user: User, purpose: str, ttl: int | timedelta | None = None) -> str:
-    """A new single-use token for ``user`` and ``purpose`` (``ttl`` seconds; ``0``: no expiry)."""
+def link_issue(*, user: User, purpose: str, ttl: int | timedelta | None = None, resend: bool = False) -> str:
+    """A new single-use token for ``user`` and ``purpose`` (``ttl`` seconds; ``0``: no expiry).
+
+    ``resend=True``: the same journey's link sent again; the resend cool-down and the
+    organization's ``max_resends`` apply (``OtpResendTooSoon`` / ``ResendLimitReached``)."""
     _check_purpose(purpose)
     config = notification_settings_get(organization=user.organization)
     seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else (config.link_ttl_seconds if ttl is None else ttl)
     now = timezone.now()
+    latest = LinkToken.objects.select_for_update().filter(user=user, purpose=purpose).order_by("-created").first()
+    if resend and latest is not None:
+        waited = (now - latest.created).total_seconds()
+        if waited < config.otp_resend_cooldown_seconds:
+            raise OtpResendTooSoon(int(config.otp_resend_cooldown_seconds - waited) + 1)
+    resend_count = resend_count_next(latest=latest, resend=resend, limit=config.max_resends)
     LinkToken.objects.filter(user=user, purpose=purpose, consumed_at=None, invalidated_at=None).update(
         invalidated_at=now
     )
@@ -55,6 +64,7 @@ def link_issue(*, user: User, purpose: str, ttl: int | timedelta | None = None) 
         purpose=purpose,
         created=now,
         expires_at=now + timedelta(seconds=seconds) if seconds > 0 else None,
+        resend_count=resend_count,
     )
     row.secret_hash = _hash(row, secret)
     row.save()
@@ -79,6 +89,24 @@ def link_consume(*, token: str, purpose: str) -> User:
         row.consumed_at = timezone.now()
         row.save(update_fields=["consumed_at"])
         return row.user
+
+
+def link_inspect(*, token: str, purposes: tuple[str, ...]) -> tuple[User, str]:
+    """The user and purpose of a still-usable token, without using it up (a page shows a form first;
+    ``link_consume`` takes it when the form is sent). Raises ``LinkRejected``."""
+    match = TOKEN_RE.match(token or "")
+    if match is None:
+        raise LinkRejected("malformed")
+    row = LinkToken.objects.select_related("user", "user__organization").filter(pk=uuid.UUID(match.group(1))).first()
+    if row is None or row.purpose not in purposes or not codes_equal(row.secret_hash, _hash(row, match.group(2))):
+        raise LinkRejected("invalid")
+    if row.consumed_at is not None:
+        raise LinkRejected("used")
+    if row.invalidated_at is not None:
+        raise LinkRejected("superseded")
+    if row.expires_at is not None and row.expires_at <= timezone.now():
+        raise LinkRejected("expired")
+    return row.user, row.purpose
 
 
 def link_url(base_url: str, token: str) -> str:

@@ -50,6 +50,31 @@ class OtpResendTooSoon(DomainError):
         self.retry_after = retry_after
 
 
+class ResendLimitReached(DomainError):
+    """The journey's code or link was sent again as often as the organization allows."""
+
+    status = 429
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            "NTF-60061",
+            _("This code or link cannot be sent again."),
+            _("It was already sent again %(n)d times, the most allowed. Contact your administrator.") % {"n": limit},
+        )
+        self.limit = limit
+
+
+def resend_count_next(*, latest: Any, resend: bool, limit: int) -> int:
+    """The ``resend_count`` of a new code/link: 0 for a new journey, else one more than the latest,
+    refused past ``limit`` (the organization's ``max_resends``)."""
+    if not resend or latest is None:
+        return 0
+    count = latest.resend_count + 1
+    if count > limit:
+        raise ResendLimitReached(limit)
+    return count
+
+
 @dataclass(frozen=True)
 class OtpIssued:
     code_id: str
@@ -105,14 +130,21 @@ def otp_issue(
     context: dict[str, Any] | None = None,
     locale: str | None = None,
     deliver: bool = True,
+    recipient: str | None = None,
+    resend: bool = False,
 ) -> OtpIssued:
     """Issue a code for ``user`` and ``purpose`` and queue it by ``channel`` (``email``/``sms``).
 
     Length, alphabet and lifetime default to the organization's settings; ``ttl`` may be
     seconds or a timedelta (``0``/negative: never expires). Raises ``OtpResendTooSoon`` within
-    the cool-down. With ``deliver=False`` nothing is sent and the code is returned."""
+    the cool-down. With ``deliver=False`` nothing is sent and the code is returned.
+
+    ``recipient`` sends to another address than the user's (a new email or mobile number being
+    verified). ``resend=True`` marks a resend of the same journey: it counts against the
+    organization's ``max_resends`` (``ResendLimitReached``); a first send starts the count again."""
     _check_purpose(purpose)
-    recipient = _recipient(user, channel) if deliver else (user.email if channel == "email" else user.phone)
+    if recipient is None:
+        recipient = _recipient(user, channel) if deliver else (user.email if channel == "email" else user.phone)
     config = notification_settings_get(organization=user.organization)
     length = length or config.otp_length
     low, high = OTP_LENGTH_RANGE
@@ -131,6 +163,7 @@ def otp_issue(
         waited = (now - previous[0].last_sent_at).total_seconds()
         if waited < config.otp_resend_cooldown_seconds:
             raise OtpResendTooSoon(int(config.otp_resend_cooldown_seconds - waited) + 1)
+    resend_count = resend_count_next(latest=previous[0] if previous else None, resend=resend, limit=config.max_resends)
     live_ids = [row.pk for row in previous if row.consumed_at is None and row.invalidated_at is None]
     if live_ids:
         OneTimeCode.objects.filter(pk__in=live_ids).update(invalidated_at=now)
@@ -145,6 +178,7 @@ def otp_issue(
         last_sent_at=now,
         expires_at=now + timedelta(seconds=seconds) if seconds > 0 else None,
         max_attempts=config.otp_max_attempts,
+        resend_count=resend_count,
     )
     row.code_hash = _hash(row, code)
     message = None

@@ -1,4 +1,8 @@
-"""Per-organization OTP and delivery settings, resolved in one place (later: inheritance)."""
+"""Per-organization OTP and delivery settings, resolved in one place.
+
+The root's values live in its ``NotificationSettings`` row; a sub-organization inherits each value
+from the nearest ancestor that overrode it (``apps.orgs.inheritance``, kind ``notifications``).
+Providers and templates stay root-only."""
 
 from __future__ import annotations
 
@@ -9,8 +13,17 @@ from django.utils.translation import gettext as _
 
 from apps.core.audit import audit_record
 from apps.core.errors import Forbidden, InvalidInput
-from apps.notifications.models import NotificationSettings
+from apps.notifications.models import NotificationSettings, PasswordSetupMethod, VerificationMethod
 from apps.notifications.templating import locale_normalize
+from apps.orgs.inheritance import (
+    Kind,
+    Resolution,
+    inheritance_changed,
+    kind_register,
+    overrides_delete,
+    overrides_save,
+    settings_resolve,
+)
 from apps.orgs.models import Organization
 
 OTP_LENGTH_RANGE = (4, 10)
@@ -34,11 +47,27 @@ def require_root(organization: Organization) -> Organization:
     return organization
 
 
+def _fields() -> list[Any]:
+    return [f for f in NotificationSettings._meta.concrete_fields if f.name in EDITABLE]
+
+
+def _defaults() -> dict[str, Any]:
+    return {f.name: f.get_default() for f in _fields()}
+
+
+def _root_values(root_id: Any) -> dict[str, Any]:
+    return NotificationSettings.objects.filter(organization_id=root_id).values(*EDITABLE).first() or {}
+
+
+def notification_settings_resolve(*, organization: Organization) -> Resolution:
+    """Effective values and where each comes from."""
+    return settings_resolve(organization, NOTIFICATIONS_KIND.name)
+
+
 def notification_settings_get(*, organization: Organization) -> NotificationSettings:
-    """The settings that apply to ``organization`` (its root's row, or the defaults)."""
-    root = root_of(organization)
-    found = NotificationSettings.objects.filter(organization=root).first()
-    return found if found is not None else NotificationSettings(organization=root)
+    """The settings that apply to ``organization`` (unsaved; resolved through inheritance)."""
+    values = notification_settings_resolve(organization=organization).values
+    return NotificationSettings(organization=root_of(organization), **values)
 
 
 def otp_charset(settings_row: NotificationSettings) -> str:
@@ -62,15 +91,32 @@ EDITABLE = (
     "otp_resend_cooldown_seconds",
     "link_ttl_seconds",
     "default_locale",
+    "max_resends",
+    "email_verification_method",
+    "email_verification_ttl_seconds",
+    "email_verify_on_update",
+    "mobile_verify_on_update",
+    "ask_password_method",
+    "ask_password_ttl_seconds",
+    "admin_reset_method",
+    "admin_reset_ttl_seconds",
 )
+
+
+NOTIFICATIONS_KIND = kind_register(Kind("notifications", _defaults, _root_values))
 
 
 @transaction.atomic
 def notification_settings_update(*, actor: Any, organization: Organization, **fields: Any) -> NotificationSettings:
-    row = notification_settings_get(organization=require_root(organization))
+    """Change settings: the root's row, or a sub-organization's overrides (same validation)."""
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise InvalidInput("NTF-60040", _("Unknown setting."), ", ".join(sorted(unknown)))
+    if organization.is_root:
+        row = NotificationSettings.objects.filter(organization=organization).first()
+        row = row or NotificationSettings(organization=organization, **_defaults())
+    else:
+        row = notification_settings_get(organization=organization)
     for name, value in fields.items():
         setattr(row, name, value)
     low, high = OTP_LENGTH_RANGE
@@ -84,8 +130,32 @@ def notification_settings_update(*, actor: Any, organization: Organization, **fi
         raise InvalidInput("NTF-60043", _("At least one attempt must be allowed."), field="otp_max_attempts")
     if row.otp_ttl_seconds < 30 or row.link_ttl_seconds < 60:
         raise InvalidInput("NTF-60044", _("Codes and links must live at least 30/60 seconds."), field="otp_ttl_seconds")
+    if row.email_verification_method not in VerificationMethod.values:
+        raise InvalidInput(
+            "NTF-60045", _("Email verification uses a link or an OTP."), field="email_verification_method"
+        )
+    for name in ("ask_password_method", "admin_reset_method"):
+        if getattr(row, name) not in PasswordSetupMethod.values:
+            choices = ", ".join(PasswordSetupMethod.values)
+            raise InvalidInput("NTF-60046", _("Choose one of %(c)s.") % {"c": choices}, field=name)
+    for name in ("email_verification_ttl_seconds", "ask_password_ttl_seconds", "admin_reset_ttl_seconds"):
+        if getattr(row, name) < 60:
+            raise InvalidInput("NTF-60044", _("Codes and links must live at least 60 seconds."), field=name)
     row.default_locale = locale_normalize(row.default_locale)
+    if not organization.is_root:
+        values = {name: getattr(row, name) for name in fields}
+        overrides_save(organization=organization, kind=NOTIFICATIONS_KIND.name, values=values)
+        audit_record(
+            actor=actor,
+            action="notification_settings.update",
+            target_type="notification_settings",
+            target_id=organization.pk,
+            organization=organization,
+            data=values,
+        )
+        return notification_settings_get(organization=organization)
     row.save()
+    inheritance_changed(organization)
     audit_record(
         actor=actor,
         action="notification_settings.update",
@@ -95,3 +165,25 @@ def notification_settings_update(*, actor: Any, organization: Organization, **fi
         data={name: getattr(row, name) for name in fields},
     )
     return row
+
+
+@transaction.atomic
+def notification_settings_revert(
+    *, actor: Any, organization: Organization, names: list[str] | None = None
+) -> NotificationSettings:
+    """A sub-organization inherits ``names`` (all when None) again."""
+    if organization.is_root:
+        raise InvalidInput("NTF-60045", _("The root organization has nothing to inherit."))
+    unknown = set(names or ()) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput("NTF-60040", _("Unknown setting."), ", ".join(sorted(unknown)))
+    reverted = overrides_delete(organization=organization, kind=NOTIFICATIONS_KIND.name, names=names)
+    audit_record(
+        actor=actor,
+        action="notification_settings.revert",
+        target_type="notification_settings",
+        target_id=organization.pk,
+        organization=organization,
+        data={"reverted": reverted},
+    )
+    return notification_settings_get(organization=organization)

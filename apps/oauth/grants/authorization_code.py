@@ -42,6 +42,14 @@ def _amr(grant_row: Any) -> tuple[str, ...]:
     return tuple(item for item in value if isinstance(item, str)) if isinstance(value, list) else ()
 
 
+def _sid(grant_row: Any) -> str:
+    try:
+        value = json.loads(grant_row.claims or "{}").get("sid")
+    except (ValueError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
 def _check_dpop_jkt(grant_row: Any, authenticated: AuthenticatedClient) -> None:
     """RFC 9449 §10: a code requested with ``dpop_jkt`` is redeemed only with a proof from that key."""
     try:
@@ -114,6 +122,7 @@ def token_issue_for_authorization_code(
         user=user,
         auth_time=_auth_time(grant_row),
         amr=_amr(grant_row),
+        sid=_sid(grant_row),
         dpop=authenticated.dpop,
     )
     access = access_token_mint(grant, now=now)

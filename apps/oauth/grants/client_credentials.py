@@ -44,6 +44,7 @@ def token_issue_for_client_credentials(
         resource=grant.resource,
         now=now,
         dpop=grant.dpop,
+        organization_id=grant.organization.id,
     )
     token_issued(grant, grant_type=GRANT_CLIENT_CREDENTIALS)
     return token_response(access, grant)

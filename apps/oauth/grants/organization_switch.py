@@ -93,6 +93,7 @@ def token_issue_for_organization_switch(
         user_id=user.id,
         now=now,
         dpop=grant.dpop,
+        organization_id=grant.organization.id,
     )
     token_issued(grant, grant_type=GRANT_ORGANIZATION_SWITCH)
     return token_response(access, grant)

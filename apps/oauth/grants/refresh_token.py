@@ -105,6 +105,7 @@ def token_issue_for_refresh_token(
                 now=now,
                 returning=True,
                 dpop=grant.dpop,
+                organization_id=grant.organization.id,
             )
             assert access_id is not None
             if rotate:

@@ -190,6 +190,7 @@ def token_issue_for_token_exchange(
         user_id=user.id,
         now=now,
         dpop=grant.dpop,
+        organization_id=grant.organization.id,
     )
     token_issued(grant, grant_type=GRANT_TOKEN_EXCHANGE)
     return {**token_response(access, grant), "issued_token_type": TOKEN_TYPE_ACCESS_TOKEN}

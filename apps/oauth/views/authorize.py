@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from apps.authn.discovery import authorize_discovery
 from apps.authn.services.sessions import authentication_satisfies, session_state
 from apps.authn.views import login as portal_login
 from apps.core.middleware import allow_form_targets
@@ -86,6 +87,9 @@ def authorize(request: HttpRequest) -> HttpResponse:
     try:
         params = par_resolve(request, sent)
         auth_request = authorization_request_parse(params, organization=organization)
+        discovered = authorize_discovery(request, params, auth_request.client)  # organization login (B2B)
+        if discovered is not None:
+            return discovered
         # The SSO session must satisfy this application's sequence, prompt and max_age (OIDC Core §3.1.2.1).
         authenticated = authentication_satisfies(
             request, client=auth_request.client, max_age=auth_request.max_age, prompt=auth_request.prompt
@@ -137,7 +141,12 @@ def authorize(request: HttpRequest) -> HttpResponse:
         }
         return allow_form_targets(render(request, "oauth/consent.html", context), [auth_request.redirect_uri])
     code = code_issue(
-        auth_request, user=user, organization=organization, auth_time=authenticated.auth_time, amr=authenticated.amr
+        auth_request,
+        user=user,
+        organization=organization,
+        auth_time=authenticated.auth_time,
+        amr=authenticated.amr,
+        sid=authenticated.session_id,
     )
     par_consume(sent)
     fields = {"code": code, "state": auth_request.state, "iss": issuer(organization)}

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.oauth.errors import OAuthError, error_response, invalid_client, invalid_request
+from apps.oauth.ratelimit import oauth_failure_count, oauth_rate_check
 
 # Parameters that may repeat: RFC 8707 ``resource`` and RFC 8693 ``audience``.
 REPEATABLE = frozenset({"resource", "audience"})
@@ -77,8 +78,10 @@ def oauth_form_endpoint(view: View) -> View:
             if not request.organization.is_active:
                 raise invalid_client("The organization is disabled.")
             _check_form(request)
+            oauth_rate_check(request)
             return view(request)
         except OAuthError as exc:
+            oauth_failure_count(request, exc)
             return error_response(exc)
 
     return wrapper

@@ -140,6 +140,8 @@ def user_set_password(*, actor: Any, user: User, password: Any, current_password
         raise InvalidInput("UMG-60005", _("The current password is incorrect."), field="current_password")
     user.password = make_password(clean_password(password, user=user))
     completes_reset = user.state == User.State.PENDING_PASSWORD_RESET
+    # An invited user choosing their first password (WSO2: credentialUpdated ADMIN/INVITE).
+    completes_invite = user.state == User.State.PENDING_ASK_PASSWORD and getattr(actor, "pk", None) == user.pk
     if user.state in (User.State.PENDING_PASSWORD_RESET, User.State.PENDING_ASK_PASSWORD):
         user.state = User.State.ACTIVE
     user.save(update_fields=["password", "state", "last_modified"])
@@ -149,7 +151,12 @@ def user_set_password(*, actor: Any, user: User, password: Any, current_password
     emit(
         "user.password_updated",
         organization=user.organization,
-        payload={**user_payload(user), **_event_actor(actor), "completesReset": completes_reset},
+        payload={
+            **user_payload(user),
+            **_event_actor(actor),
+            "completesReset": completes_reset,
+            "completesInvite": completes_invite,
+        },
     )
 
 
