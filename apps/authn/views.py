@@ -54,6 +54,13 @@ class NewPasswordForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("password") and data.get("password_again") is not None:
+            if data["password"] != data["password_again"]:
+                self.add_error("password_again", _("The passwords do not match."))
+        return data
+
 
 def safe_next(request: HttpRequest) -> str:
     """``next`` when it is a path on this site (never another host, never a scheme-relative URL)."""
@@ -260,17 +267,14 @@ def _setting(name: str) -> tuple[int, int]:
 def _renew_password(request: HttpRequest, flow: Any, default_next: str) -> HttpResponse:
     form = NewPasswordForm(request.POST)
     if form.is_valid():
-        if form.cleaned_data["password"] != form.cleaned_data["password_again"]:
-            form.add_error("password_again", _("The passwords do not match."))
+        try:
+            user_set_password(actor=flow.user, user=flow.user, password=form.cleaned_data["password"])
+        except DomainError as exc:
+            form.add_error("password", exc.message)
         else:
-            try:
-                user_set_password(actor=flow.user, user=flow.user, password=form.cleaned_data["password"])
-            except DomainError as exc:
-                form.add_error("password", exc.message)
-            else:
-                if flow_password_renewed(flow):
-                    return redirect(flow_finish(request, flow) or default_next)
-                return redirect(reverse("authn:login"))
+            if flow_password_renewed(flow):
+                return redirect(flow_finish(request, flow) or default_next)
+            return redirect(reverse("authn:login"))
     return _render_step(request, flow, form=form, status=400)
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.authn.ratelimit import rate_count, rate_limited
 from apps.authn.services.lockout import user_find
+from apps.authn.views import NewPasswordForm  # one set-password form for the portal's pages
 from apps.core.errors import DomainError
 from apps.notifications.services.lifecycle import password_setup_by_link, password_setup_link_check
 from apps.notifications.services.links import LinkRejected, link_inspect
@@ -47,28 +48,6 @@ class CodeForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text"}),
     )
-
-
-class NewPasswordForm(forms.Form):
-    password = forms.CharField(
-        label=_lazy("New password"),
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
-    )
-    password_again = forms.CharField(
-        label=_lazy("New password again"),
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("password") and data.get("password_again") is not None:
-            if data["password"] != data["password_again"]:
-                self.add_error("password_again", _("The passwords do not match."))
-        return data
 
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
