@@ -13,6 +13,7 @@ An executor is a class registered under its public WSO2 name. The engine calls
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -67,7 +68,7 @@ def message_info(text: str, i18n_key: str = "") -> dict[str, str]:
     return {"type": "INFO", "message": text, "i18nKey": i18n_key or "flows.info"}
 
 
-class Executor:
+class Executor(ABC):
     name: ClassVar[str] = ""
     required_inputs: ClassVar[tuple[str, ...]] = ()
     # The login authenticator this executor counts as when the flow signs the user in (assertion ``amr``).
@@ -88,8 +89,9 @@ class Executor:
         reaches ``execute`` as ``run.prepared``; ``execute`` re-checks it under the lock."""
         return None
 
+    @abstractmethod
     def execute(self, run: FlowRun, action: PlanAction, inputs: dict[str, str]) -> ExecutorResult:
-        raise NotImplementedError
+        """Run the step: every executor answers with a result (complete, re-prompt, redirect, error)."""
 
     def rollback(self, run: FlowRun) -> None:
         return None
