@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from apps.attributes.selectors import user_form_attributes
 from apps.authn.services.sessions import sso_logout
+from apps.authn.services.sso_entries import sso_entry_rehash
 from apps.authn.views import login as portal_login
 from apps.console.access import login_redirect
 from apps.console.form_errors import attach_domain_error
@@ -147,7 +147,7 @@ def password(request: HttpRequest) -> HttpResponse:
             attach_domain_error(form, exc)
         else:
             user.refresh_from_db(fields=["password"])
-            update_session_auth_hash(request, user)  # stay signed in here; other sessions end
+            sso_entry_rehash(request, user=user)  # stay signed in here; other sessions end
             messages.success(request, _("Your password was changed."))
             return redirect("myaccount:home")
     status = 400 if form.errors else 200

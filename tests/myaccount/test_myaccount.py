@@ -81,7 +81,8 @@ def test_tenant_portal_signs_in_the_tenants_user(root_org: Organization, other_a
     client = Client()
     response = client.post("/t/acme/myaccount/login/", {"username": "admin", "password": ADMIN_PASSWORD})
     assert response["Location"] == "/t/acme/myaccount/"
-    assert client.session["_auth_user_id"] == str(other_admin.pk)
+    # signed in at acme's root organization (one SSO entry per root, docs/authn.md "SSO sessions")
+    assert client.session["iam_sso"][str(other_admin.organization.root_id)]["user"] == str(other_admin.pk)
     page = client.get("/t/acme/myaccount/")
     assert page.status_code == 200
     assert "Acme Corp" in html(page)

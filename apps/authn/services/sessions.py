@@ -1,9 +1,9 @@
 """SSO sessions: establish after a login flow, check against an application's sequence, end, revoke.
 
-The Django session carries the user (``django.contrib.auth``) and the id of an
-``AuthSession`` row holding what the user proved and when. A Django session
-without such a row (a test's ``force_login``, a session older than this app)
-counts as a password sign-in at its login time."""
+The Django session holds one entry per root organization (``sso_entries``): the
+user signed in there and the id of an ``AuthSession`` row holding what the user
+proved and when. A sign-in without such a row (a test's ``force_login``, a
+session older than this app) counts as a password sign-in at its login time."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth import login, logout
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.middleware.csrf import rotate_token
 from django.utils import timezone
 
 from apps.authn.authenticators import authenticator_get
@@ -23,11 +24,10 @@ from apps.authn.models import AuthSession
 from apps.authn.services.events import auth_event
 from apps.authn.services.sequences import sequence_for, steps_missing
 from apps.authn.services.settings import login_settings_for
+from apps.authn.services.sso_entries import auth_session_ids, signed_in, sso_entry_remove, sso_entry_write
 from apps.core import context
 
-SESSION_KEY = "authn_sid"
 LEGACY_AUTH_TIME_KEY = "oauth_auth_time"  # written by the login page this app replaced
-BACKEND = "apps.users.backends.OrganizationUserBackend"
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,11 @@ def amr_for(methods: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 
 def current_auth_session(request: HttpRequest) -> AuthSession | None:
-    """The live SSO session of this browser, or None."""
+    """The live SSO session of this browser at the request's root organization, or None."""
     cached = getattr(request, "_authn_session", False)
     if cached is not False:
         return cached
-    session_id = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
+    session_id = signed_in(request).auth_session_id if hasattr(request, "session") else None
     row = None
     if isinstance(session_id, str):
         row = AuthSession.objects.filter(pk=session_id).first()
@@ -143,7 +143,8 @@ def _user_agent(request: HttpRequest) -> str:
 def sso_session_establish(
     request: HttpRequest, *, user: Any, methods: list[str], remember_me: bool = False
 ) -> AuthSession:
-    """After a completed login flow: extend this browser's SSO session (step-up) or start a new one."""
+    """After a completed login flow: extend this browser's SSO session at the user's root organization
+    (step-up) or start a new one there; sessions at other root organizations stay."""
     now = timezone.now()
     existing = current_auth_session(request)
     if existing is not None and existing.user_id == user.pk and getattr(request.user, "pk", None) == user.pk:
@@ -153,9 +154,8 @@ def sso_session_establish(
         existing.save(update_fields=["methods", "auth_time", "last_seen"])
         auth_event("authentication.step_up", user=user, organization=user.organization, data={"methods": methods})
         return existing
-    if existing is not None:
+    if existing is not None:  # another user of this root organization signed in before
         _end(existing, reason="replaced")
-    login(request, user, backend=BACKEND)  # rotates the session key; sends user_logged_in
     policy = login_settings_for(user.organization)
     lifetime = timedelta(days=policy.remember_me_days) if remember_me else timedelta(hours=policy.session_hours)
     row = AuthSession.objects.create(
@@ -170,11 +170,11 @@ def sso_session_establish(
         auth_time=int(time.time()),
         methods=list(dict.fromkeys(methods)),
     )
-    request.session[SESSION_KEY] = str(row.pk)
-    request.session[LEGACY_AUTH_TIME_KEY] = row.auth_time
-    # remember-me keeps the cookie across browser restarts; otherwise it ends with the browser
-    request.session.set_expiry(int(lifetime.total_seconds()) if remember_me else 0)
+    sso_entry_write(request, user=user, auth_session_id=str(row.pk))  # cycles the session key
+    rotate_token(request)  # a fresh CSRF token at sign-in, as django.contrib.auth.login does
+    _cookie_expiry_set(request)
     request._authn_session = row
+    user_logged_in.send(sender=user.__class__, request=request, user=user)  # last_login, login webhooks
     auth_event(
         "authentication.succeeded",
         user=user,
@@ -182,6 +182,17 @@ def sso_session_establish(
         data={"methods": row.methods, "sessionId": str(row.pk), "rememberMe": remember_me},
     )
     return row
+
+
+def _cookie_expiry_set(request: HttpRequest) -> None:
+    """Remember-me keeps the cookie across browser restarts (as long as the longest remembered
+    session of any root organization); otherwise it ends with the browser."""
+    rows = AuthSession.objects.filter(pk__in=auth_session_ids(request), revoked_at__isnull=True, remember_me=True)
+    latest = max((row.expires for row in rows), default=None)
+    if latest is None:
+        request.session.set_expiry(0)
+    else:
+        request.session.set_expiry(max(int((latest - timezone.now()).total_seconds()), 1))
 
 
 def _end(row: AuthSession, *, reason: str) -> None:
@@ -195,7 +206,9 @@ def _end(row: AuthSession, *, reason: str) -> None:
 
 @transaction.atomic
 def sso_logout(request: HttpRequest) -> None:
-    """End this browser's SSO session (every application of it) and the Django session."""
+    """End this browser's SSO session at the request's root organization (every application of it).
+
+    Sessions at other root organizations stay; the Django session is flushed when none is left."""
     row = current_auth_session(request)
     user = request.user if getattr(request, "user", None) is not None and request.user.is_authenticated else None
     if row is not None:
@@ -208,7 +221,11 @@ def sso_logout(request: HttpRequest) -> None:
         )
     elif user is not None:
         auth_event("session.terminated", user=user, organization=user.organization, data={"reason": "logout"})
-    logout(request)
+    if user is not None:
+        user_logged_out.send(sender=user.__class__, request=request, user=user)
+    sso_entry_remove(request)
+    if auth_session_ids(request):  # signed in at another root organization still
+        _cookie_expiry_set(request)
     request._authn_session = None
 
 
@@ -233,14 +250,15 @@ def sessions_live(user: Any) -> QuerySet[AuthSession]:
 
 
 def session_check(request: HttpRequest) -> None:
-    """Per request: sign the browser out when its SSO session was revoked or expired; note activity."""
-    session_id = request.session.get(SESSION_KEY)
+    """Per request: sign the browser out at the request's root organization when its SSO session there
+    was revoked or expired; note activity."""
+    session_id = signed_in(request).auth_session_id
     if not isinstance(session_id, str):
         return
     row = AuthSession.objects.filter(pk=session_id).only("id", "revoked_at", "expires", "last_seen").first()
     now = timezone.now()
     if row is None or not row.is_live(now):
-        logout(request)
+        sso_entry_remove(request)
         request._authn_session = None
         return
     if (now - row.last_seen).total_seconds() > 60:
