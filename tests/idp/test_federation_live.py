@@ -11,6 +11,7 @@ import pytest
 import requests
 from jwcrypto import jwk, jwt
 
+from apps.authn.models import AuthSession
 from apps.core.models import AuditLog
 from apps.idp.models import FederatedAssociation
 from apps.idp.services import idp_update
@@ -68,6 +69,15 @@ def test_signing_in_through_tenant_b_links_the_existing_local_user_by_email_and_
     linked = AuditLog.objects.filter(action="federated_association.created", target_id=str(samuel.pk)).get()
     assert linked.data["via"] == "lookup"
     assert AuditLog.objects.filter(action="authentication.federated", target_id=str(samuel.pk)).exists()
+
+    # One SSO session per root organization: signing in at A did not end the browser's session at B.
+    assert not AuthSession.objects.filter(ended_reason="replaced").exists()
+    assert AuthSession.objects.get(user=upstream_sam).revoked_at is None
+    assert AuthSession.objects.get(user=samuel).revoked_at is None
+    for prefix, username in (("/t/acme", "sam"), ("", "samuel")):
+        browser.get(f"{fed.base}{prefix}/myaccount/")
+        assert browser.response.status_code == 200, (prefix, browser.response.status_code)
+        assert f"<dd>{username}</dd>" in browser.text
 
     # The second time, the association alone decides (even after the local email changed).
     from apps.users.services import user_update
