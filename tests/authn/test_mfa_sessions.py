@@ -185,6 +185,7 @@ def test_bad_passkey_answers_are_refused_without_errors(app_a, alice, signed_in,
     response = browser.post(LOGIN, {"flow": flow_id(page), "credential": credential})
     assert response.status_code == 400
     assert "_auth_user_id" not in browser.session
+    assert "iam_sso" not in browser.session  # nor signed in at any root organization
     account = signed_in(alice)
     account.get("/myaccount/security/")
     added = account.post("/myaccount/security/passkeys/add/", {"credential": credential, "name": "x"}, follow=True)

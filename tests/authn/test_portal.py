@@ -178,6 +178,7 @@ def test_csrf_token_is_required(alice):
     response = browser.post(LOGIN, {"flow": flow_id(page), "username": "alice", "password": PASSWORD})
     assert response.status_code == 403
     assert "_auth_user_id" not in browser.session
+    assert "iam_sso" not in browser.session  # nor signed in at any root organization
 
 
 def test_tampered_or_foreign_flow_restarts_without_signing_in(alice):
@@ -187,10 +188,12 @@ def test_tampered_or_foreign_flow_restarts_without_signing_in(alice):
     assert response.status_code == 400
     assert "Please start again" in response.content.decode()
     assert "_auth_user_id" not in browser.session
+    assert "iam_sso" not in browser.session  # nor signed in at any root organization
     other = Client()
     stolen = other.post(LOGIN, {"flow": flow_id(page), "username": "alice", "password": PASSWORD})
     assert stolen.status_code == 400
     assert "_auth_user_id" not in other.session
+    assert "iam_sso" not in other.session  # nor signed in at any root organization
 
 
 def test_expired_flow_is_not_resumed(alice):
@@ -200,6 +203,7 @@ def test_expired_flow_is_not_resumed(alice):
     response = browser.post(LOGIN, {"flow": flow_id(page), "username": "alice", "password": PASSWORD})
     assert response.status_code == 400
     assert "_auth_user_id" not in browser.session
+    assert "iam_sso" not in browser.session  # nor signed in at any root organization
 
 
 def test_next_never_leaves_the_site(alice):
@@ -275,6 +279,7 @@ def test_too_many_wrong_otps_invalidate_the_code(app_a, alice):
     assert late.status_code == 400
     assert "Too many wrong codes" in late.content.decode()
     assert "_auth_user_id" not in browser.session
+    assert "iam_sso" not in browser.session  # nor signed in at any root organization
 
 
 def test_expired_and_reused_otps_are_refused(app_a, alice):

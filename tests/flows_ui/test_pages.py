@@ -103,7 +103,8 @@ def test_registration_with_auto_login_signs_in_and_continues(root_org: Any, eage
     assert done.status_code == 302
     assert done["Location"] == "/myaccount/profile"
     user = User.objects.get(username="auto")
-    assert client.session["_auth_user_id"] == str(user.pk)
+    # signed in at the user's root organization (one SSO entry per root, docs/authn.md "SSO sessions")
+    assert client.session["iam_sso"][str(user.organization.root_id)]["user"] == str(user.pk)
     assert client.get("/myaccount/").status_code == 200
 
 

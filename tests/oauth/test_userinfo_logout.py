@@ -59,6 +59,7 @@ def test_logout_with_a_valid_hint_signs_out_and_redirects_to_a_registered_uri(cl
     assert response.status_code == 302
     assert response["Location"] == "https://rp.example.com/bye?state=s1"
     assert "_auth_user_id" not in browser.session
+    assert "iam_sso" not in browser.session  # nor signed in at any root organization
 
 
 def test_logout_never_redirects_to_an_unregistered_uri(browser, web):
@@ -85,6 +86,7 @@ def test_logout_without_a_hint_asks_for_confirmation(browser, web):
     done = browser.post("/oauth2/logout", {"logout_token": token, "client_id": web.client_id})
     assert done.status_code == 200
     assert "_auth_user_id" not in browser.session
+    assert "iam_sso" not in browser.session  # nor signed in at any root organization
 
 
 def test_logout_with_nobody_signed_in_just_finishes(web):
