@@ -23,6 +23,31 @@ def _url(label: Any, help_text: Any = "") -> forms.CharField:
     )
 
 
+# The identity provider's plain settings, shown in the edit form and saved through the service
+# (the client secret is write-only: never shown, saved when given; the discovery URL is shown).
+SETTINGS_FIELDS = (
+    "name",
+    "description",
+    "image_url",
+    "is_enabled",
+    "client_id",
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "jwks_uri",
+    "userinfo_endpoint",
+    "token_endpoint_auth_method",
+    "pkce",
+    "use_userinfo",
+    "subject_claim",
+    "jit_enabled",
+    "jit_scheme",
+    "attribute_sync",
+    "associate_local_user",
+    "skip_jit_for_lookup_failure",
+)
+
+
 class CreateForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, widget=forms.TextInput(attrs={"required": True}))
     client_id = forms.CharField(label=_("Client ID"), max_length=255)
@@ -116,31 +141,7 @@ class SettingsForm(forms.Form):
 
     @staticmethod
     def initial_for(idp: IdentityProvider) -> dict[str, Any]:
-        initial: dict[str, Any] = {
-            name: getattr(idp, name)
-            for name in (
-                "name",
-                "description",
-                "image_url",
-                "is_enabled",
-                "client_id",
-                "discovery_url",
-                "issuer",
-                "authorization_endpoint",
-                "token_endpoint",
-                "jwks_uri",
-                "userinfo_endpoint",
-                "token_endpoint_auth_method",
-                "pkce",
-                "use_userinfo",
-                "subject_claim",
-                "jit_enabled",
-                "jit_scheme",
-                "attribute_sync",
-                "associate_local_user",
-                "skip_jit_for_lookup_failure",
-            )
-        }
+        initial: dict[str, Any] = {name: getattr(idp, name) for name in (*SETTINGS_FIELDS, "discovery_url")}
         initial["scopes"] = " ".join(idp.scopes or [])
         for number, mapping in enumerate(idp.lookup_mappings or [], start=1):
             initial[f"lookup_{number}_federated"] = mapping["federated"]
@@ -155,31 +156,7 @@ class SettingsForm(forms.Form):
 
     def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
-        fields: dict[str, Any] = {
-            name: data[name]
-            for name in (
-                "name",
-                "description",
-                "image_url",
-                "is_enabled",
-                "client_id",
-                "client_secret",
-                "issuer",
-                "authorization_endpoint",
-                "token_endpoint",
-                "jwks_uri",
-                "userinfo_endpoint",
-                "token_endpoint_auth_method",
-                "pkce",
-                "use_userinfo",
-                "subject_claim",
-                "jit_enabled",
-                "jit_scheme",
-                "attribute_sync",
-                "associate_local_user",
-                "skip_jit_for_lookup_failure",
-            )
-        }
+        fields: dict[str, Any] = {name: data[name] for name in (*SETTINGS_FIELDS, "client_secret")}
         fields["discovery_url"] = data["discovery_url"]
         fields["scopes"] = data["scopes"].split()
         fields["lookup_mappings"] = [
